@@ -1,0 +1,215 @@
+"""The ``coderag`` command line: index a repository, ask the code graph, export call graphs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from app.settings import Settings
+
+app = typer.Typer(
+    name="coderag",
+    help=(
+        "coderag: a local, private assistant for questions about a code base.\n\n"
+        "Index a repository (tree-sitter symbols, code graph, BM25 and MiniLM vectors, all on "
+        "this machine), then ask who calls what. Indexes live under ~/.cache/coderag/indexes "
+        "(CODERAG_HOME or --index-dir to move them)."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+RepoOpt = Annotated[
+    Path, typer.Option("--repo", "-r", help="Repository root.", file_okay=False)
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+IndexDirOpt = Annotated[
+    Path | None,
+    typer.Option("--index-dir", help="Index directory (default: per repo under CODERAG_HOME)."),
+]
+
+
+def _settings(**overrides: Any) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _services(repo: Path, index_dir: Path | None) -> Any:
+    from app.services import Services
+
+    if not repo.is_dir():
+        _fail(f"{repo} is not a directory")
+    return Services(repo, _settings(index_dir=index_dir))
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command()
+def index(
+    path: Annotated[Path, typer.Argument(help="Repository root.", file_okay=False)] = Path("."),
+    as_json: JsonOpt = False,
+    index_dir: IndexDirOpt = None,
+    no_embed: Annotated[
+        bool, typer.Option("--no-embed", help="Skip dense vectors (fast; lexical + graph only).")
+    ] = False,
+    max_file_bytes: Annotated[
+        int | None, typer.Option(help="Skip files larger than this (default 1 MB).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Index PATH incrementally: only changed files are parsed and embedded again."""
+    from app.cli_render import RichProgress, print_report
+    from app.services import Services
+
+    if not path.is_dir():
+        _fail(f"{path} is not a directory")
+    settings = _settings(index_dir=index_dir, no_embed=no_embed or None,
+                         max_file_bytes=max_file_bytes)
+    services = Services(path, settings)
+    with RichProgress(enabled=settings.progress and not quiet and not as_json) as progress:
+        report = services.index(progress)
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        print_report(report)
+
+
+@app.command()
+def status(
+    path: Annotated[Path, typer.Argument(help="Repository root.", file_okay=False)] = Path("."),
+    as_json: JsonOpt = False,
+    index_dir: IndexDirOpt = None,
+) -> None:
+    """Say whether the index of PATH is fresh and which files changed since."""
+    from app.index.status import index_status
+
+    st = index_status(path, _settings(index_dir=index_dir))
+    if as_json:
+        typer.echo(json.dumps(st.to_json(), indent=2))
+        return
+    if st.problem:
+        typer.echo(st.problem)
+        raise typer.Exit(1)
+    state = "fresh" if st.fresh else "stale"
+    typer.echo(f"{st.root}: index {state} ({st.files} files, {st.chunks} chunks, "
+               f"embedder {st.embed_model or 'none yet'})  [{st.index_dir}]")
+    for label, items in (("added", st.added), ("changed", st.changed), ("deleted", st.deleted)):
+        for p in items[:50]:
+            typer.echo(f"  {label:<8} {p}")
+        if len(items) > 50:
+            typer.echo(f"  ... and {len(items) - 50} more {label}")
+    if not st.fresh:
+        typer.echo(f"run `coderag index {st.root}` to update")
+
+
+def _call_query(symbol: str, repo: Path, index_dir: Path | None, as_json: bool,
+                direction: str, refresh: bool) -> None:
+    services = _services(repo, index_dir)
+    if refresh:
+        services.index(embed=False)
+    graph = services.graph()
+    defs = graph.definitions(symbol)
+    if not defs:
+        _fail(f"no definition of {symbol!r} in {services.root}; try a qualified name "
+              "(pkg.module.Class.method) or `coderag index` first")
+    sites = graph.callers(defs[0]) if direction == "callers" else graph.callees(defs[0])
+    if as_json:
+        typer.echo(json.dumps({
+            "symbol": defs[0], "definitions": defs,
+            direction: [asdict(s) for s in sites],
+        }, indent=2))
+        return
+    node = graph.graph.nodes.get(f"sym:{defs[0]}", {})
+    where = f"{node.get('path')}:{node.get('start_line')}-{node.get('end_line')}" if node else "?"
+    typer.echo(f"{direction} of {defs[0]}  ({where})")
+    if len(defs) > 1:
+        typer.echo(f"  (also defined: {', '.join(defs[1:6])})")
+    if not sites:
+        typer.echo("  none found")
+    for s in sites:
+        mark = "" if s.resolved else "  [unresolved]"
+        typer.echo(f"  {s.qualname}  {s.path}:{s.line}{mark}")
+
+
+@app.command()
+def callers(
+    symbol: Annotated[str, typer.Argument(help="Symbol: qualified (pkg.mod.Class.meth) or short.")],
+    repo: RepoOpt = Path("."),
+    as_json: JsonOpt = False,
+    index_dir: IndexDirOpt = None,
+    no_refresh: Annotated[bool, typer.Option("--no-refresh", help="Do not re-index first.")] = False,
+) -> None:
+    """List the functions that call SYMBOL, from the code graph (not from text similarity)."""
+    _call_query(symbol, repo, index_dir, as_json, "callers", not no_refresh)
+
+
+@app.command()
+def callees(
+    symbol: Annotated[str, typer.Argument(help="Symbol: qualified (pkg.mod.Class.meth) or short.")],
+    repo: RepoOpt = Path("."),
+    as_json: JsonOpt = False,
+    index_dir: IndexDirOpt = None,
+    no_refresh: Annotated[bool, typer.Option("--no-refresh", help="Do not re-index first.")] = False,
+) -> None:
+    """List what SYMBOL calls, resolved through scopes, imports, self/cls and inheritance."""
+    _call_query(symbol, repo, index_dir, as_json, "callees", not no_refresh)
+
+
+@app.command()
+def callgraph(
+    path: Annotated[Path, typer.Argument(help="Folder of Python code.", file_okay=False)],
+    fmt: Annotated[str, typer.Option("--format", help="Output format: pycg.")] = "pycg",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to file.")] = None,
+) -> None:
+    """Export the Python call graph of PATH (PyCG JSON: caller to the list of its callees)."""
+    from app.index.pyflow import export_pycg
+
+    if fmt != "pycg":
+        _fail(f"unknown format {fmt!r}; supported: pycg")
+    if not path.is_dir():
+        _fail(f"{path} is not a directory")
+    text = json.dumps(export_pycg(path), indent=2, sort_keys=True)
+    if output:
+        output.write_text(text + "\n")
+    else:
+        typer.echo(text)
+
+
+def main() -> None:
+    """Run the CLI, turning known failures into one-line errors."""
+    from app.index.embedder import ModelMissingError
+    from app.index.indexer import IndexBusyError
+    from app.services import IndexMissingError
+
+    try:
+        app()
+    except (ModelMissingError, IndexBusyError, IndexMissingError, FileNotFoundError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.echo("interrupted: the index stays consistent; run the command again to resume",
+                   err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Terminal rendering for the CLI: progress bars and summaries (rich), kept out of the engine."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from app.index.report import IndexReport
+
+err = Console(stderr=True)
+out = Console()
+
+_LABELS = {"scan": "Scanning files", "parse": "Parsing + chunking", "embed": "Embedding chunks"}
+
+
+class RichProgress:
+    """Render engine progress phases as rich progress bars on stderr."""
+
+    def __init__(self, enabled: bool = True):
+        """Draw only when ``enabled`` and stderr is a terminal."""
+        self.enabled = enabled and sys.stderr.isatty()
+        self._bar = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description:<20}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=err,
+            transient=False,
+            disable=not self.enabled,
+        )
+        self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> RichProgress:
+        """Start drawing."""
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop drawing."""
+        self._bar.stop()
+
+    def start(self, phase: str, total: int | None) -> None:
+        """Add a bar for ``phase``."""
+        self._tasks[phase] = self._bar.add_task(_LABELS.get(phase, phase), total=total)
+
+    def advance(self, phase: str, n: int = 1) -> None:
+        """Advance the bar of ``phase``."""
+        if phase in self._tasks:
+            self._bar.advance(self._tasks[phase], n)
+
+    def end(self, phase: str) -> None:
+        """Complete the bar of ``phase``."""
+        if phase in self._tasks:
+            task = self._tasks[phase]
+            done = self._bar.tasks[task].completed
+            self._bar.update(task, total=done, completed=done)
+
+
+def print_report(r: IndexReport) -> None:
+    """Print the human summary of an indexing run."""
+    if r.rebuilt:
+        out.print(f"[yellow]Index rebuilt from scratch:[/] {r.rebuilt}")
+    out.print(f"[bold]Indexed[/] {r.root}  ->  {r.index_dir}")
+    out.print(
+        f"files {r.files} (+{r.added} added, {r.changed} changed, {r.deleted} deleted, "
+        f"{r.unchanged} unchanged)"
+    )
+    langs = ", ".join(f"{k} {v}" for k, v in r.files_by_language.items())
+    out.print(f"  by language: {langs or '-'}")
+    cov = 100.0 * r.structural / r.files if r.files else 0.0
+    out.print(
+        f"  structural (tree-sitter) {r.structural} ({cov:.0f}%), text fallback "
+        f"{r.text_fallback}, with syntax errors {r.syntax_errors}, lossy UTF-8 {r.lossy_utf8}"
+    )
+    skipped = ", ".join(f"{k} {v}" for k, v in r.skipped.items()) or "none"
+    out.print(f"  skipped: {skipped}")
+    dense = (
+        f"{r.vectors} vectors ({r.embedded} embedded, {r.embed_cache_hits} from cache)"
+        if r.dense
+        else "dense vectors skipped"
+    )
+    out.print(f"chunks {r.chunks}; {dense}")
+    edges = ", ".join(f"{k} {v}" for k, v in r.edges.items())
+    out.print(f"graph: {r.symbols} symbols, {r.graph_nodes} nodes; edges: {edges}")
+    total = r.calls_resolved + r.calls_unresolved
+    share = 100.0 * r.calls_resolved / total if total else 0.0
+    out.print(f"  calls resolved {r.calls_resolved} / {total} ({share:.0f}%)")
+    table = Table("phase", "seconds", box=None)
+    for phase, secs in r.seconds.items():
+        table.add_row(phase, f"{secs:.2f}")
+    out.print(table)

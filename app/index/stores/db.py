@@ -1,0 +1,300 @@
+"""The index database: manifest of files, chunks, the BM25 lexical index and the embedding cache.
+
+One SQLite file holds everything but the vectors, so a file's manifest row, its parse facts,
+its chunks and their lexical rows change in one transaction: a killed indexer leaves either the
+old or the new state of a file, never a mix. Lexical search is SQLite FTS5 with ``bm25()`` over
+code-aware tokens (see :mod:`app.index.tokens`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.index.models import Chunk, ParsedFile
+from app.index.tokens import code_tokens
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY, sha TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    language TEXT NOT NULL, structural INTEGER NOT NULL, lossy INTEGER NOT NULL,
+    parsed TEXT NOT NULL, pyfacts TEXT
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    rowid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, path TEXT NOT NULL,
+    start_line INTEGER NOT NULL, end_line INTEGER NOT NULL, kind TEXT NOT NULL,
+    language TEXT NOT NULL, symbol TEXT, header TEXT NOT NULL, content_hash TEXT NOT NULL,
+    text TEXT NOT NULL, embed_text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_path ON chunks(path);
+CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(content_hash);
+CREATE VIRTUAL TABLE IF NOT EXISTS lexical USING fts5(
+    path_tokens, symbol_tokens, body_tokens, tokenize = "unicode61 tokenchars '_'"
+);
+CREATE TABLE IF NOT EXISTS embeddings (
+    model TEXT NOT NULL, hash TEXT NOT NULL, vec BLOB NOT NULL, PRIMARY KEY (model, hash)
+);
+"""
+
+
+class IndexCorruptError(RuntimeError):
+    """The index database is unreadable or of another schema version; it must be rebuilt."""
+
+
+@dataclass(slots=True)
+class FileRow:
+    """A manifest row: what the index knows about one file."""
+
+    path: str
+    sha: str
+    size: int
+    mtime_ns: int
+    language: str
+    structural: bool
+    lossy: bool
+
+
+class IndexDB:
+    """SQLite-backed manifest, chunk table, FTS5 lexical index and embedding cache."""
+
+    def __init__(self, path: Path):
+        """Open (or create) the database at ``path``; raise IndexCorruptError if unusable."""
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            version = self._read_version()
+            if version is not None and version != SCHEMA_VERSION:
+                raise IndexCorruptError(
+                    f"index schema version {version} != {SCHEMA_VERSION} (made by another "
+                    "version of coderag)"
+                )
+            self.conn.executescript(_SCHEMA)
+            if version is None:
+                self.set_meta("schema_version", str(SCHEMA_VERSION))
+            self.conn.execute("SELECT count(*) FROM files").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorruptError(f"index database {path} is unreadable: {exc}") from exc
+
+    def _read_version(self) -> int | None:
+        row = self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name='meta'"
+        ).fetchone()
+        if row is None:
+            return None
+        got = self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(got[0]) if got else None
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    # -- meta ---------------------------------------------------------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        """Return a meta value."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a meta value."""
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # -- files --------------------------------------------------------------------------------
+    def file_rows(self) -> dict[str, FileRow]:
+        """Return the manifest: path -> row."""
+        rows = self.conn.execute(
+            "SELECT path, sha, size, mtime_ns, language, structural, lossy FROM files"
+        )
+        return {
+            r[0]: FileRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), bool(r[6])) for r in rows
+        }
+
+    def parsed_files(self) -> dict[str, ParsedFile]:
+        """Return every stored ParsedFile, by path."""
+        rows = self.conn.execute("SELECT path, parsed FROM files ORDER BY path")
+        return {p: ParsedFile.from_json(json.loads(js)) for p, js in rows}
+
+    def python_facts(self) -> dict[str, dict[str, Any]]:
+        """Return the stored per-file Python call-graph facts, by path."""
+        rows = self.conn.execute(
+            "SELECT path, pyfacts FROM files WHERE pyfacts IS NOT NULL ORDER BY path"
+        )
+        return {p: json.loads(js) for p, js in rows}
+
+    def replace_file(
+        self,
+        row: FileRow,
+        parsed: ParsedFile,
+        chunks: Sequence[Chunk],
+        pyfacts: dict[str, Any] | None,
+    ) -> None:
+        """Atomically replace everything stored for one file."""
+        with self.transaction():
+            self._delete_file(row.path)
+            self.conn.execute(
+                "INSERT INTO files VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    row.path, row.sha, row.size, row.mtime_ns, row.language,
+                    int(row.structural), int(row.lossy), json.dumps(parsed.to_json()),
+                    json.dumps(pyfacts) if pyfacts is not None else None,
+                ),
+            )
+            for c in chunks:
+                cur = self.conn.execute(
+                    "INSERT OR IGNORE INTO chunks(id, path, start_line, end_line, kind, language,"
+                    " symbol, header, content_hash, text, embed_text)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        c.id, c.path, c.start_line, c.end_line, c.kind, c.language, c.symbol,
+                        c.header, c.content_hash, c.text, c.embed_text,
+                    ),
+                )
+                if cur.rowcount:
+                    self.conn.execute(
+                        "INSERT INTO lexical(rowid, path_tokens, symbol_tokens, body_tokens)"
+                        " VALUES (?,?,?,?)",
+                        (cur.lastrowid, *lexical_fields(c)),
+                    )
+
+    def update_file_stat(self, path: str, mtime_ns: int) -> None:
+        """Record a new mtime for a file whose content did not change."""
+        self.conn.execute("UPDATE files SET mtime_ns=? WHERE path=?", (mtime_ns, path))
+
+    def delete_file(self, path: str) -> None:
+        """Remove a file and all its chunks."""
+        with self.transaction():
+            self._delete_file(path)
+
+    def _delete_file(self, path: str) -> None:
+        self.conn.execute(
+            "DELETE FROM lexical WHERE rowid IN (SELECT rowid FROM chunks WHERE path=?)", (path,)
+        )
+        self.conn.execute("DELETE FROM chunks WHERE path=?", (path,))
+        self.conn.execute("DELETE FROM files WHERE path=?", (path,))
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block in one transaction (re-entrant: inner blocks join the outer one)."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- chunks -------------------------------------------------------------------------------
+    def chunk_ids(self) -> set[str]:
+        """Return the ids of all chunks."""
+        return {r[0] for r in self.conn.execute("SELECT id FROM chunks")}
+
+    def chunks_by_ids(self, ids: Iterable[str]) -> list[Chunk]:
+        """Return the chunks with these ids (unknown ids are ignored)."""
+        out: list[Chunk] = []
+        id_list = list(ids)
+        for start in range(0, len(id_list), 500):
+            part = id_list[start : start + 500]
+            marks = ",".join("?" * len(part))
+            out.extend(self._rows_to_chunks(self.conn.execute(
+                f"SELECT {_CHUNK_COLS} FROM chunks WHERE id IN ({marks})", part
+            )))
+        return out
+
+    def chunks_for(self, path: str) -> list[Chunk]:
+        """Return the chunks of one file, in line order."""
+        return list(self._rows_to_chunks(self.conn.execute(
+            f"SELECT {_CHUNK_COLS} FROM chunks WHERE path=? ORDER BY start_line", (path,)
+        )))
+
+    def all_chunks(self) -> Iterator[Chunk]:
+        """Iterate every chunk, by path and line."""
+        yield from self._rows_to_chunks(self.conn.execute(
+            f"SELECT {_CHUNK_COLS} FROM chunks ORDER BY path, start_line"
+        ))
+
+    @staticmethod
+    def _rows_to_chunks(rows: Iterable[tuple[Any, ...]]) -> Iterator[Chunk]:
+        for r in rows:
+            yield Chunk(
+                path=r[0], start_line=r[1], end_line=r[2], kind=r[3], language=r[4],
+                symbol=r[5], header=r[6], content_hash=r[7], text=r[8], embed_text=r[9],
+            )
+
+    def count(self, table: str) -> int:
+        """Return the row count of ``files`` or ``chunks``."""
+        assert table in ("files", "chunks")
+        return int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+    # -- lexical ------------------------------------------------------------------------------
+    def lexical_search(self, query: str, k: int = 50) -> list[tuple[str, float]]:
+        """Return ``(chunk id, bm25 score)`` best first; higher is better."""
+        terms = sorted(set(code_tokens(query, drop_stop_words=True)))
+        if not terms:
+            return []
+        match = " OR ".join(f'"{t}"' for t in terms)
+        rows = self.conn.execute(
+            "SELECT c.id, -bm25(lexical, 2.0, 3.0, 1.0) AS s FROM lexical"
+            " JOIN chunks c ON c.rowid = lexical.rowid WHERE lexical MATCH ?"
+            " ORDER BY bm25(lexical, 2.0, 3.0, 1.0) LIMIT ?",
+            (match, k),
+        )
+        return [(r[0], float(r[1])) for r in rows]
+
+    # -- embedding cache ----------------------------------------------------------------------
+    def cached_vectors(self, model: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        """Return cached vectors for the content hashes that have one."""
+        out: dict[str, np.ndarray] = {}
+        hl = list(set(hashes))
+        for start in range(0, len(hl), 500):
+            part = hl[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for h, blob in self.conn.execute(
+                f"SELECT hash, vec FROM embeddings WHERE model=? AND hash IN ({marks})",
+                [model, *part],
+            ):
+                out[h] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def cache_vectors(self, model: str, items: Iterable[tuple[str, np.ndarray]]) -> None:
+        """Store vectors by content hash."""
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO embeddings(model, hash, vec) VALUES (?,?,?)",
+                [(model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items],
+            )
+
+    def prune_cache(self, model: str) -> int:
+        """Drop cached vectors no chunk uses any more; return how many."""
+        cur = self.conn.execute(
+            "DELETE FROM embeddings WHERE model=? AND hash NOT IN (SELECT content_hash FROM chunks)",
+            (model,),
+        )
+        return cur.rowcount
+
+
+_CHUNK_COLS = "path, start_line, end_line, kind, language, symbol, header, content_hash, text, embed_text"
+
+
+def lexical_fields(chunk: Chunk) -> tuple[str, str, str]:
+    """Return the (path, symbol, body) token strings indexed for ``chunk``."""
+    body = chunk.text
+    return (
+        " ".join(code_tokens(chunk.path)),
+        " ".join(code_tokens(chunk.symbol or "")),
+        " ".join(code_tokens(body)),
+    )

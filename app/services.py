@@ -1,0 +1,75 @@
+"""Composition root: builds the embedder, stores and code graph once and hands them out.
+
+Everything heavy (torch, transformers, chromadb) is imported lazily from here, so
+``coderag --help`` is instant and tests can pass fakes instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.index.layout import IndexLayout
+from app.index.progress import Progress
+from app.index.report import IndexReport
+from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.index.embedder import Embedder
+    from app.index.graph import CodeGraph
+
+log = logging.getLogger(__name__)
+
+
+class IndexMissingError(RuntimeError):
+    """The repository has no index yet; the message says how to create one."""
+
+
+class Services:
+    """One repository's engine: settings, embedder, index and code graph."""
+
+    def __init__(self, root: Path, settings: Settings | None = None):
+        """Serve ``root`` with ``settings`` (defaults from env and ``.env``)."""
+        self.root = Path(root).expanduser().resolve()
+        self.settings = settings or Settings()
+        self.layout = IndexLayout(self.settings.index_dir_for(self.root))
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        """Return the embedder (weights load on first encode)."""
+        from app.index.embedder import Embedder
+
+        s = self.settings
+        return Embedder(s.embed_model, device=s.device, batch_size=s.embed_batch_size)
+
+    def index(self, progress: Progress | None = None, *, embed: bool = True) -> IndexReport:
+        """Bring the index up to date; ``embed=False`` leaves dense vectors for later."""
+        from app.index.indexer import Indexer
+
+        settings = self.settings
+        if not embed and not settings.no_embed:
+            settings = settings.model_copy(update={"no_embed": True})
+        return Indexer(self.root, settings, embedder=self.embedder, progress=progress).run()
+
+    def graph(self) -> CodeGraph:
+        """Load the code graph, rebuilding it when the manifest moved on since it was saved."""
+        from app.index.graph import CodeGraph
+        from app.index.indexer import manifest_digest, rebuild_graph
+        from app.index.stores.db import IndexDB
+
+        if not self.layout.db.exists():
+            raise IndexMissingError(
+                f"{self.root} is not indexed yet: run `coderag index {self.root}`"
+            )
+        db = IndexDB(self.layout.db)
+        try:
+            if self.layout.graph.exists() and db.get_meta("graph_digest") == manifest_digest(db):
+                try:
+                    return CodeGraph.load(self.layout.graph)
+                except Exception as exc:  # a corrupt pickle is rebuilt, not fatal
+                    log.warning("code graph unreadable (%s); rebuilding it", exc)
+            return rebuild_graph(db, self.layout)
+        finally:
+            db.close()

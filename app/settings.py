@@ -1,0 +1,66 @@
+"""One settings object for the whole application.
+
+Values come from, in increasing priority: defaults, a ``.env`` file, ``CODERAG_*`` environment
+variables, and CLI flags (the CLI passes them as keyword arguments to :class:`Settings`).
+Nothing else in the code base reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "coderag"
+
+
+class Settings(BaseSettings):
+    """Configuration for indexing, retrieval and answering."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CODERAG_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    home: Path = Field(default_factory=_default_home)
+    """Where indexes live by default: ``<home>/indexes/<repo-name>-<hash of its path>``."""
+    index_dir: Path | None = None
+    """Use exactly this directory for the index of the repository (overrides ``home``)."""
+
+    # Walker
+    max_file_bytes: int = 1_000_000
+    """Files larger than this are skipped as too large."""
+    max_line_chars: int = 1_000
+    """A file whose longest line exceeds this is treated as minified or generated."""
+    extra_ignores: list[str] = Field(default_factory=list)
+    """Extra gitignore-style patterns applied on top of .gitignore/.coderagignore."""
+
+    # Chunking and embedding
+    embed_model: str = "minilm"
+    """'minilm' (packaged all-MiniLM-L6-v2) or a path to a sentence-transformers model."""
+    chunk_max_tokens: int = 256
+    """Chunks are cut to fit the embedder's window (in model tokens)."""
+    embed_batch_size: int = 32
+    device: str = "auto"
+    """'auto', 'cpu' or 'cuda': where the embedder runs."""
+    no_embed: bool = False
+    """Skip dense vectors (lexical, symbol and graph stay available)."""
+
+    # Output
+    progress: bool = True
+    """Show progress bars on a terminal."""
+
+    def index_dir_for(self, repo: Path) -> Path:
+        """Return the index directory for ``repo``: one per repository, keyed by its path."""
+        if self.index_dir is not None:
+            return Path(self.index_dir).expanduser().resolve()
+        root = Path(repo).expanduser().resolve()
+        digest = hashlib.sha1(str(root).encode()).hexdigest()[:10]
+        name = "".join(c if c.isalnum() or c in "-_." else "_" for c in root.name) or "root"
+        return Path(self.home).expanduser().resolve() / "indexes" / f"{name}-{digest}"
