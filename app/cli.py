@@ -26,9 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-RepoOpt = Annotated[
-    Path, typer.Option("--repo", "-r", help="Repository root.", file_okay=False)
-]
+RepoOpt = Annotated[Path, typer.Option("--repo", "-r", help="Repository root.", file_okay=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 IndexDirOpt = Annotated[
     Path | None,
@@ -82,8 +80,9 @@ def index(
 
     if not path.is_dir():
         _fail(f"{path} is not a directory")
-    settings = _settings(index_dir=index_dir, no_embed=no_embed or None,
-                         max_file_bytes=max_file_bytes)
+    settings = _settings(
+        index_dir=index_dir, no_embed=no_embed or None, max_file_bytes=max_file_bytes
+    )
     services = Services(path, settings)
     with RichProgress(enabled=settings.progress and not quiet and not as_json) as progress:
         report = services.index(progress)
@@ -110,8 +109,10 @@ def status(
         typer.echo(st.problem)
         raise typer.Exit(1)
     state = "fresh" if st.fresh else "stale"
-    typer.echo(f"{st.root}: index {state} ({st.files} files, {st.chunks} chunks, "
-               f"embedder {st.embed_model or 'none yet'})  [{st.index_dir}]")
+    typer.echo(
+        f"{st.root}: index {state} ({st.files} files, {st.chunks} chunks, "
+        f"embedder {st.embed_model or 'none yet'})  [{st.index_dir}]"
+    )
     for label, items in (("added", st.added), ("changed", st.changed), ("deleted", st.deleted)):
         for p in items[:50]:
             typer.echo(f"  {label:<8} {p}")
@@ -121,22 +122,31 @@ def status(
         typer.echo(f"run `coderag index {st.root}` to update")
 
 
-def _call_query(symbol: str, repo: Path, index_dir: Path | None, as_json: bool,
-                direction: str, refresh: bool) -> None:
+def _call_query(
+    symbol: str, repo: Path, index_dir: Path | None, as_json: bool, direction: str, refresh: bool
+) -> None:
     services = _services(repo, index_dir)
     if refresh:
         services.index(embed=False)
     graph = services.graph()
     defs = graph.definitions(symbol)
     if not defs:
-        _fail(f"no definition of {symbol!r} in {services.root}; try a qualified name "
-              "(pkg.module.Class.method) or `coderag index` first")
+        _fail(
+            f"no definition of {symbol!r} in {services.root}; try a qualified name "
+            "(pkg.module.Class.method) or `coderag index` first"
+        )
     sites = graph.callers(defs[0]) if direction == "callers" else graph.callees(defs[0])
     if as_json:
-        typer.echo(json.dumps({
-            "symbol": defs[0], "definitions": defs,
-            direction: [asdict(s) for s in sites],
-        }, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "symbol": defs[0],
+                    "definitions": defs,
+                    direction: [asdict(s) for s in sites],
+                },
+                indent=2,
+            )
+        )
         return
     node = graph.graph.nodes.get(f"sym:{defs[0]}", {})
     where = f"{node.get('path')}:{node.get('start_line')}-{node.get('end_line')}" if node else "?"
@@ -156,7 +166,9 @@ def callers(
     repo: RepoOpt = Path("."),
     as_json: JsonOpt = False,
     index_dir: IndexDirOpt = None,
-    no_refresh: Annotated[bool, typer.Option("--no-refresh", help="Do not re-index first.")] = False,
+    no_refresh: Annotated[
+        bool, typer.Option("--no-refresh", help="Do not re-index first.")
+    ] = False,
 ) -> None:
     """List the functions that call SYMBOL, from the code graph (not from text similarity)."""
     _call_query(symbol, repo, index_dir, as_json, "callers", not no_refresh)
@@ -168,7 +180,9 @@ def callees(
     repo: RepoOpt = Path("."),
     as_json: JsonOpt = False,
     index_dir: IndexDirOpt = None,
-    no_refresh: Annotated[bool, typer.Option("--no-refresh", help="Do not re-index first.")] = False,
+    no_refresh: Annotated[
+        bool, typer.Option("--no-refresh", help="Do not re-index first.")
+    ] = False,
 ) -> None:
     """List what SYMBOL calls, resolved through scopes, imports, self/cls and inheritance."""
     _call_query(symbol, repo, index_dir, as_json, "callees", not no_refresh)
@@ -206,8 +220,9 @@ def main() -> None:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
-        typer.echo("interrupted: the index stays consistent; run the command again to resume",
-                   err=True)
+        typer.echo(
+            "interrupted: the index stays consistent; run the command again to resume", err=True
+        )
         sys.exit(130)
 
 

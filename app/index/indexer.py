@@ -79,9 +79,7 @@ class Indexer:
         try:
             yield
         finally:
-            self._timers[name] = round(
-                self._timers.get(name, 0.0) + time.perf_counter() - t0, 3
-            )
+            self._timers[name] = round(self._timers.get(name, 0.0) + time.perf_counter() - t0, 3)
 
     def run(self) -> IndexReport:
         """Index incrementally and return the report."""
@@ -104,7 +102,9 @@ class Indexer:
             model = self._model_id()
             stored = db.get_meta("embed_model")
             if stored is not None and model is not None and stored != model:
-                log.warning("embedder changed from %s to %s: vectors are re-embedded", stored, model)
+                log.warning(
+                    "embedder changed from %s to %s: vectors are re-embedded", stored, model
+                )
             return db
         except IndexCorruptError as exc:
             log.warning("rebuilding the index from scratch: %s", exc)
@@ -140,7 +140,8 @@ class Indexer:
             self._sync_vectors(db, report)
         else:
             report.dense = False
-        graph = self._build_graph(db)
+        unchanged = not (report.added or report.changed or report.deleted)
+        graph = self._build_graph(db, reuse=unchanged)
         self._summarise(db, graph, report)
 
     def _apply_changes(self, db: IndexDB, files: list[SourceFile], report: IndexReport) -> None:
@@ -177,13 +178,21 @@ class Indexer:
         result = parse_source(src)
         parsed = result.parsed
         chunks = chunk_file(
-            src, parsed, result.tree, max_tokens=self.settings.chunk_max_tokens,
+            src,
+            parsed,
+            result.tree,
+            max_tokens=self.settings.chunk_max_tokens,
             count_tokens=counter,
         )
         pyfacts = self._python_facts(src, parsed.module) if src.language == "python" else None
         row = FileRow(
-            src.path, src.sha, src.size, src.mtime_ns, src.language,
-            parsed.structural, src.lossy,
+            src.path,
+            src.sha,
+            src.size,
+            src.mtime_ns,
+            src.language,
+            parsed.structural,
+            src.lossy,
         )
         db.replace_file(row, parsed, chunks, pyfacts)
 
@@ -212,7 +221,9 @@ class Indexer:
             for start in range(0, len(missing), EMBED_BATCH):
                 batch = missing[start : start + EMBED_BATCH]
                 cached = db.cached_vectors(model, (c.content_hash for c in batch))
-                todo = list({c.content_hash: c for c in batch if c.content_hash not in cached}.values())
+                todo = list(
+                    {c.content_hash: c for c in batch if c.content_hash not in cached}.values()
+                )
                 if todo:
                     vecs = self.embedder.encode([c.embed_text for c in todo])
                     fresh = {c.content_hash: v for c, v in zip(todo, vecs, strict=True)}
@@ -238,8 +249,16 @@ class Indexer:
 
         return VectorStore(self.layout.chroma, model)
 
-    def _build_graph(self, db: IndexDB) -> CodeGraph:
+    def _build_graph(self, db: IndexDB, *, reuse: bool) -> CodeGraph:
+        from app.index.graph import CodeGraph
+
         with self._phase("graph"):
+            if reuse and self.layout.graph.exists():
+                if db.get_meta("graph_digest") == manifest_digest(db):
+                    try:
+                        return CodeGraph.load(self.layout.graph)
+                    except Exception as exc:  # a corrupt pickle is rebuilt below
+                        log.warning("code graph unreadable (%s); rebuilding it", exc)
             return rebuild_graph(db, self.layout)
 
     def _summarise(self, db: IndexDB, graph: CodeGraph, report: IndexReport) -> None:

@@ -117,9 +117,7 @@ class IndexDB:
         rows = self.conn.execute(
             "SELECT path, sha, size, mtime_ns, language, structural, lossy FROM files"
         )
-        return {
-            r[0]: FileRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), bool(r[6])) for r in rows
-        }
+        return {r[0]: FileRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), bool(r[6])) for r in rows}
 
     def parsed_files(self) -> dict[str, ParsedFile]:
         """Return every stored ParsedFile, by path."""
@@ -146,8 +144,14 @@ class IndexDB:
             self.conn.execute(
                 "INSERT INTO files VALUES (?,?,?,?,?,?,?,?,?)",
                 (
-                    row.path, row.sha, row.size, row.mtime_ns, row.language,
-                    int(row.structural), int(row.lossy), json.dumps(parsed.to_json()),
+                    row.path,
+                    row.sha,
+                    row.size,
+                    row.mtime_ns,
+                    row.language,
+                    int(row.structural),
+                    int(row.lossy),
+                    json.dumps(parsed.to_json()),
                     json.dumps(pyfacts) if pyfacts is not None else None,
                 ),
             )
@@ -157,8 +161,17 @@ class IndexDB:
                     " symbol, header, content_hash, text, embed_text)"
                     " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     (
-                        c.id, c.path, c.start_line, c.end_line, c.kind, c.language, c.symbol,
-                        c.header, c.content_hash, c.text, c.embed_text,
+                        c.id,
+                        c.path,
+                        c.start_line,
+                        c.end_line,
+                        c.kind,
+                        c.language,
+                        c.symbol,
+                        c.header,
+                        c.content_hash,
+                        c.text,
+                        c.embed_text,
                     ),
                 )
                 if cur.rowcount:
@@ -210,29 +223,45 @@ class IndexDB:
         for start in range(0, len(id_list), 500):
             part = id_list[start : start + 500]
             marks = ",".join("?" * len(part))
-            out.extend(self._rows_to_chunks(self.conn.execute(
-                f"SELECT {_CHUNK_COLS} FROM chunks WHERE id IN ({marks})", part
-            )))
+            out.extend(
+                self._rows_to_chunks(
+                    self.conn.execute(
+                        f"SELECT {_CHUNK_COLS} FROM chunks WHERE id IN ({marks})", part
+                    )
+                )
+            )
         return out
 
     def chunks_for(self, path: str) -> list[Chunk]:
         """Return the chunks of one file, in line order."""
-        return list(self._rows_to_chunks(self.conn.execute(
-            f"SELECT {_CHUNK_COLS} FROM chunks WHERE path=? ORDER BY start_line", (path,)
-        )))
+        return list(
+            self._rows_to_chunks(
+                self.conn.execute(
+                    f"SELECT {_CHUNK_COLS} FROM chunks WHERE path=? ORDER BY start_line", (path,)
+                )
+            )
+        )
 
     def all_chunks(self) -> Iterator[Chunk]:
         """Iterate every chunk, by path and line."""
-        yield from self._rows_to_chunks(self.conn.execute(
-            f"SELECT {_CHUNK_COLS} FROM chunks ORDER BY path, start_line"
-        ))
+        yield from self._rows_to_chunks(
+            self.conn.execute(f"SELECT {_CHUNK_COLS} FROM chunks ORDER BY path, start_line")
+        )
 
     @staticmethod
     def _rows_to_chunks(rows: Iterable[tuple[Any, ...]]) -> Iterator[Chunk]:
         for r in rows:
             yield Chunk(
-                path=r[0], start_line=r[1], end_line=r[2], kind=r[3], language=r[4],
-                symbol=r[5], header=r[6], content_hash=r[7], text=r[8], embed_text=r[9],
+                path=r[0],
+                start_line=r[1],
+                end_line=r[2],
+                kind=r[3],
+                language=r[4],
+                symbol=r[5],
+                header=r[6],
+                content_hash=r[7],
+                text=r[8],
+                embed_text=r[9],
             )
 
     def count(self, table: str) -> int:
@@ -281,13 +310,16 @@ class IndexDB:
     def prune_cache(self, model: str) -> int:
         """Drop cached vectors no chunk uses any more; return how many."""
         cur = self.conn.execute(
-            "DELETE FROM embeddings WHERE model=? AND hash NOT IN (SELECT content_hash FROM chunks)",
+            "DELETE FROM embeddings WHERE model=?"
+            " AND hash NOT IN (SELECT content_hash FROM chunks)",
             (model,),
         )
         return cur.rowcount
 
 
-_CHUNK_COLS = "path, start_line, end_line, kind, language, symbol, header, content_hash, text, embed_text"
+_CHUNK_COLS = (
+    "path, start_line, end_line, kind, language, symbol, header, content_hash, text, embed_text"
+)
 
 
 def lexical_fields(chunk: Chunk) -> tuple[str, str, str]:
