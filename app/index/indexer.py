@@ -22,7 +22,7 @@ from app.index.layout import IndexLayout
 from app.index.models import SourceFile
 from app.index.progress import NullProgress, Progress
 from app.index.report import IndexReport
-from app.index.stores.db import FileRow, IndexCorruptError, IndexDB
+from app.index.stores.db import FileRow, IndexCorruptError, IndexDB, text_hash
 from app.settings import Settings
 
 if TYPE_CHECKING:
@@ -220,13 +220,11 @@ class Indexer:
             self.progress.start("embed", len(missing))
             for start in range(0, len(missing), EMBED_BATCH):
                 batch = missing[start : start + EMBED_BATCH]
-                cached = db.cached_vectors(model, (c.content_hash for c in batch))
-                todo = list(
-                    {c.content_hash: c for c in batch if c.content_hash not in cached}.values()
-                )
+                cached = db.cached_vectors(model, (text_hash(c) for c in batch))
+                todo = list({text_hash(c): c for c in batch if text_hash(c) not in cached}.values())
                 if todo:
                     vecs = self.embedder.encode([c.embed_text for c in todo])
-                    fresh = {c.content_hash: v for c, v in zip(todo, vecs, strict=True)}
+                    fresh = {text_hash(c): v for c, v in zip(todo, vecs, strict=True)}
                     db.cache_vectors(model, fresh.items())
                     cached.update(fresh)
                 report.embedded += len(todo)
@@ -235,7 +233,7 @@ class Indexer:
 
                 store.upsert(
                     [c.id for c in batch],
-                    np.stack([cached[c.content_hash] for c in batch]),
+                    np.stack([cached[text_hash(c)] for c in batch]),
                     [_vector_meta(c) for c in batch],
                 )
                 self.progress.advance("embed", len(batch))

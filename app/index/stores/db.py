@@ -9,6 +9,7 @@ code-aware tokens (see :mod:`app.index.tokens`).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -21,7 +22,7 @@ import numpy as np
 from app.index.models import Chunk, ParsedFile
 from app.index.tokens import code_tokens
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -34,10 +35,11 @@ CREATE TABLE IF NOT EXISTS chunks (
     rowid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, path TEXT NOT NULL,
     start_line INTEGER NOT NULL, end_line INTEGER NOT NULL, kind TEXT NOT NULL,
     language TEXT NOT NULL, symbol TEXT, header TEXT NOT NULL, content_hash TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
     text TEXT NOT NULL, embed_text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_path ON chunks(path);
-CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(content_hash);
+CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(text_hash);
 CREATE VIRTUAL TABLE IF NOT EXISTS lexical USING fts5(
     path_tokens, symbol_tokens, body_tokens, tokenize = "unicode61 tokenchars '_'"
 );
@@ -158,8 +160,8 @@ class IndexDB:
             for c in chunks:
                 cur = self.conn.execute(
                     "INSERT OR IGNORE INTO chunks(id, path, start_line, end_line, kind, language,"
-                    " symbol, header, content_hash, text, embed_text)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    " symbol, header, content_hash, text_hash, text, embed_text)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         c.id,
                         c.path,
@@ -170,6 +172,7 @@ class IndexDB:
                         c.symbol,
                         c.header,
                         c.content_hash,
+                        text_hash(c),
                         c.text,
                         c.embed_text,
                     ),
@@ -311,7 +314,7 @@ class IndexDB:
         """Drop cached vectors no chunk uses any more; return how many."""
         cur = self.conn.execute(
             "DELETE FROM embeddings WHERE model=?"
-            " AND hash NOT IN (SELECT content_hash FROM chunks)",
+            " AND hash NOT IN (SELECT text_hash FROM chunks)",
             (model,),
         )
         return cur.rowcount
@@ -320,6 +323,15 @@ class IndexDB:
 _CHUNK_COLS = (
     "path, start_line, end_line, kind, language, symbol, header, content_hash, text, embed_text"
 )
+
+
+def text_hash(chunk: Chunk) -> str:
+    """Return the embedding-cache key of ``chunk``: a hash of its code alone.
+
+    The vector is computed from the enriched ``embed_text`` the first time a piece of code is
+    seen; moved, renamed or duplicated code reuses it instead of being embedded again.
+    """
+    return hashlib.sha1(chunk.text.encode("utf-8", "replace")).hexdigest()
 
 
 def lexical_fields(chunk: Chunk) -> tuple[str, str, str]:
