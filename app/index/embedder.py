@@ -30,6 +30,12 @@ def _offline_env() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    from transformers.utils import logging as hf_logging
+
+    # Counting tokens of long texts is expected (that is how chunks are cut): no warnings.
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
 
 
 def resolve_model_path(name: str) -> Path:
@@ -64,6 +70,8 @@ class Embedder:
         self.batch_size = batch_size
         self._model: Any = None
         self._tokenizer: Any = None
+        self._line_tokens: dict[str, int] = {}
+        self._backend: Any = None
         self._lock = threading.Lock()
 
     @property
@@ -103,7 +111,39 @@ class Embedder:
         return int(getattr(self.model, "max_seq_length", 256) or 256)
 
     def count_tokens(self, text: str) -> int:
-        """Count model tokens of ``text``, special tokens included."""
+        """Count model tokens of ``text``, special tokens included.
+
+        WordPiece never joins text across whitespace, so the count is the sum of per-line
+        counts plus the two special tokens: lines are counted once and memoised, which makes
+        the chunker's many "does this still fit?" questions cheap on large repositories.
+        """
+        lines = text.split("\n")
+        memo = self._line_tokens
+        todo = [ln for ln in set(lines) if ln not in memo]
+        if todo:
+            backend = self._counting_backend()
+            for ln, enc in zip(todo, backend.encode_batch(todo, add_special_tokens=False),
+                               strict=True):
+                memo[ln] = len(enc.ids)
+            if len(memo) > 200_000:
+                memo.clear()
+                return self.count_tokens(text)
+        return 2 + sum(memo[ln] for ln in lines)
+
+    def _counting_backend(self) -> Any:
+        if self._backend is None:
+            from tokenizers import Tokenizer
+
+            # A private copy: the shipped tokenizer.json pads/truncates to 128, which would
+            # make every count 128; the model's own tokenizer must keep its settings.
+            backend = Tokenizer.from_str(self.tokenizer.backend_tokenizer.to_str())
+            backend.no_padding()
+            backend.no_truncation()
+            self._backend = backend
+        return self._backend
+
+    def count_tokens_exact(self, text: str) -> int:
+        """Count tokens by tokenising ``text`` whole (reference for :meth:`count_tokens`)."""
         return len(self.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
 
     def token_counter(self) -> Callable[[str], int]:
