@@ -33,7 +33,8 @@ demo: $(STAMP)
 	$(BIN)/python bench/demo.py
 
 bench: $(STAMP)
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/pycg_bench.py
+	$(BIN)/python bench/index_bench.py
 
 clean:
 	rm -rf $(VENV) .coderag .mypy_cache .pytest_cache .ruff_cache

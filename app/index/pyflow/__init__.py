@@ -1,0 +1,7 @@
+"""Static call graphs for Python: per-file facts (tree-sitter) plus a global points-to solve."""
+
+from app.index.pyflow.facts import extract_facts
+from app.index.pyflow.solver import solve
+from app.index.pyflow.tree import analyze_tree, export_pycg
+
+__all__ = ["analyze_tree", "export_pycg", "extract_facts", "solve"]
