@@ -99,7 +99,10 @@ def print_report(r: IndexReport) -> None:
     out.print(f"graph: {r.symbols} symbols, {r.graph_nodes} nodes; edges: {edges}")
     total = r.calls_resolved + r.calls_unresolved
     share = 100.0 * r.calls_resolved / total if total else 0.0
-    out.print(f"  calls resolved {r.calls_resolved} / {total} ({share:.0f}%)")
+    out.print(
+        f"  calls resolved {r.calls_resolved} / {total} ({share:.0f}%); "
+        f"python calls by {r.python_calls}"
+    )
     table = Table("phase", "seconds", box=None)
     for phase, secs in r.seconds.items():
         table.add_row(phase, f"{secs:.2f}")

@@ -70,6 +70,6 @@ class Services:
                     return CodeGraph.load(self.layout.graph)
                 except Exception as exc:  # a corrupt pickle is rebuilt, not fatal
                     log.warning("code graph unreadable (%s); rebuilding it", exc)
-            return rebuild_graph(db, self.layout)
+            return rebuild_graph(db, self.layout, max_work=self.settings.callgraph_max_work)
         finally:
             db.close()

@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     no_embed: bool = False
     """Skip dense vectors (lexical, symbol and graph stay available)."""
 
+    # Code graph
+    callgraph_max_work: int | None = 2_000_000
+    """Work budget of the Python points-to call-graph analysis (deterministic units); past it,
+    Python calls are resolved by scope and imports only. None: no limit."""
+
     # Output
     progress: bool = True
     """Show progress bars on a terminal."""

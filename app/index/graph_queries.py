@@ -250,6 +250,7 @@ class CodeGraph:
             "format": _FORMAT,
             "nodes": list(self.graph.nodes(data=True)),
             "edges": list(self.graph.edges(keys=True, data=True)),
+            "attrs": dict(self.graph.graph),
         }
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
@@ -263,7 +264,9 @@ class CodeGraph:
             data = pickle.loads(path.read_bytes())
             if not isinstance(data, dict) or data.get("format") != _FORMAT:
                 raise ValueError(f"{path}: not a code graph of format {_FORMAT}")
-            return cls(assemble(data["nodes"], data["edges"]))
+            graph = assemble(data["nodes"], data["edges"])
+            graph.graph.update(data.get("attrs", {}))
+            return cls(graph)
 
 
 def assemble(

@@ -257,7 +257,7 @@ class Indexer:
                         return CodeGraph.load(self.layout.graph)
                     except Exception as exc:  # a corrupt pickle is rebuilt below
                         log.warning("code graph unreadable (%s); rebuilding it", exc)
-            return rebuild_graph(db, self.layout)
+            return rebuild_graph(db, self.layout, max_work=self.settings.callgraph_max_work)
 
     def _summarise(self, db: IndexDB, graph: CodeGraph, report: IndexReport) -> None:
         rows = db.file_rows()
@@ -273,6 +273,7 @@ class Indexer:
         report.edges = dict(stats.get("edges", {}))
         report.calls_resolved = int(stats.get("calls_resolved", 0))
         report.calls_unresolved = int(stats.get("calls_unresolved", 0))
+        report.python_calls = str(graph.graph.graph.get("python_calls", "generic"))
         report.syntax_errors = sum(1 for p in db.parsed_files().values() if p.has_syntax_errors)
 
 
@@ -296,19 +297,43 @@ def manifest_digest(db: IndexDB) -> str:
     return h.hexdigest()
 
 
-def rebuild_graph(db: IndexDB, layout: IndexLayout) -> CodeGraph:
-    """Build the code graph from every stored file's facts and save it with the digest."""
+def rebuild_graph(db: IndexDB, layout: IndexLayout, *, max_work: int | None = None) -> CodeGraph:
+    """Build the code graph from every stored file's facts and save it with the digest.
+
+    Python calls come from the pyflow points-to analysis when it fits in ``max_work``
+    (a deterministic budget, so a fresh and an incremental index always agree); otherwise
+    the generic scope/import resolution covers Python too.
+    """
     from app.index.graph import build_graph
-    from app.index.pyflow import solve
 
     parsed = db.parsed_files()
-    facts = db.python_facts()
-    try:
-        python_calls = solve(facts) if facts else {}
-    except Exception as exc:  # keep the generic resolution rather than failing the run
-        log.warning("python call-graph solve failed: %s", exc)
-        python_calls = {}
+    python_calls = _python_calls(db.python_facts(), max_work)
     graph = build_graph(parsed, python_calls)
+    graph.graph.graph["python_calls"] = "pyflow" if python_calls else "generic"
     graph.save(layout.graph)
     db.set_meta("graph_digest", manifest_digest(db))
     return graph
+
+
+def _python_calls(facts: dict[str, Any], max_work: int | None) -> dict[str, set[str]]:
+    import inspect
+
+    from app.index import pyflow
+
+    if not facts:
+        return {}
+    kwargs: dict[str, Any] = {}
+    if max_work is not None and "max_work" in inspect.signature(pyflow.solve).parameters:
+        kwargs["max_work"] = max_work
+    budget_error: type[BaseException] = getattr(pyflow, "SolveBudgetExceeded", RuntimeError)
+    try:
+        return pyflow.solve(facts, **kwargs)
+    except budget_error as exc:
+        log.warning(
+            "python call-graph analysis exceeded its budget (%s); using scope/import "
+            "resolution instead (raise CODERAG_CALLGRAPH_MAX_WORK to keep it)",
+            exc,
+        )
+    except Exception as exc:  # keep the generic resolution rather than failing the run
+        log.warning("python call-graph solve failed: %s", exc)
+    return {}

@@ -37,6 +37,8 @@ class IndexReport:
     edges: dict[str, int] = field(default_factory=dict)
     calls_resolved: int = 0
     calls_unresolved: int = 0
+    python_calls: str = "generic"
+    """'pyflow' (points-to analysis) or 'generic' (scope/import resolution) for Python."""
     seconds: dict[str, float] = field(default_factory=dict)
     rebuilt: str | None = None
     """Why the index was rebuilt from scratch (schema change, corruption), if it was."""
