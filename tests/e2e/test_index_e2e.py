@@ -78,7 +78,8 @@ def test_cli_index_and_callers_json(tmp_path):
         text=True,
     )
     report = json.loads(out.stdout)
-    assert report["files"] == 4 and report["vectors"] == report["chunks"]
+    assert report["files"] == 3 and report["vectors"] == report["chunks"]
+    assert report["skipped"] == {"empty": 1}  # shop/__init__.py
     out = subprocess.run(
         [*cmd, "callers", "apply_discount", "--repo", str(root), "--json", "--index-dir", env_idx],
         check=True,
