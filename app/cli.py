@@ -160,32 +160,36 @@ def _call_query(
         typer.echo(f"  {s.qualname}  {s.path}:{s.line}{mark}")
 
 
-@app.command()
-def callers(
-    symbol: Annotated[str, typer.Argument(help="Symbol: qualified (pkg.mod.Class.meth) or short.")],
-    repo: RepoOpt = Path("."),
-    as_json: JsonOpt = False,
-    index_dir: IndexDirOpt = None,
-    no_refresh: Annotated[
-        bool, typer.Option("--no-refresh", help="Do not re-index first.")
-    ] = False,
-) -> None:
-    """List the functions that call SYMBOL, from the code graph (not from text similarity)."""
-    _call_query(symbol, repo, index_dir, as_json, "callers", not no_refresh)
+def _call_command(direction: str, doc: str) -> Any:
+    def command(
+        symbol: Annotated[
+            str, typer.Argument(help="Symbol: qualified (pkg.mod.Class.meth) or short.")
+        ],
+        repo: RepoOpt = Path("."),
+        as_json: JsonOpt = False,
+        index_dir: IndexDirOpt = None,
+        no_refresh: Annotated[
+            bool, typer.Option("--no-refresh", help="Do not re-index first.")
+        ] = False,
+    ) -> None:
+        _call_query(symbol, repo, index_dir, as_json, direction, not no_refresh)
+
+    command.__doc__ = doc
+    return command
 
 
-@app.command()
-def callees(
-    symbol: Annotated[str, typer.Argument(help="Symbol: qualified (pkg.mod.Class.meth) or short.")],
-    repo: RepoOpt = Path("."),
-    as_json: JsonOpt = False,
-    index_dir: IndexDirOpt = None,
-    no_refresh: Annotated[
-        bool, typer.Option("--no-refresh", help="Do not re-index first.")
-    ] = False,
-) -> None:
-    """List what SYMBOL calls, resolved through scopes, imports, self/cls and inheritance."""
-    _call_query(symbol, repo, index_dir, as_json, "callees", not no_refresh)
+app.command(name="callers")(
+    _call_command(
+        "callers",
+        "List the functions that call SYMBOL, from the code graph (not from text similarity).",
+    )
+)
+app.command(name="callees")(
+    _call_command(
+        "callees",
+        "List what SYMBOL calls, resolved through scopes, imports, self/cls and inheritance.",
+    )
+)
 
 
 @app.command()
