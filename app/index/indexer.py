@@ -245,7 +245,14 @@ class Indexer:
     def _vector_store(self, model: str) -> VectorStore:
         from app.index.stores.vectors import VectorStore
 
-        return VectorStore(self.layout.chroma, model)
+        try:
+            store = VectorStore(self.layout.chroma, model)
+            store.count()
+            return store
+        except Exception as exc:  # vectors are derived data: rebuild them from the cache
+            log.warning("vector store unreadable (%s); rebuilding it from the cache", exc)
+            shutil.rmtree(self.layout.chroma, ignore_errors=True)
+            return VectorStore(self.layout.chroma, model)
 
     def _build_graph(self, db: IndexDB, *, reuse: bool) -> CodeGraph:
         from app.index.graph import CodeGraph

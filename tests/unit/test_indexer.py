@@ -169,6 +169,20 @@ def test_corrupt_index_is_rebuilt_with_message(tmp_path):
     assert_same_as_fresh(root, idx, tmp_path)
 
 
+def test_corrupt_vector_store_is_rebuilt_from_the_cache(tmp_path):
+    root = write_tree(tmp_path / "repo", REPO)
+    idx = tmp_path / "idx"
+    make_indexer(root, idx).run()
+    shutil.rmtree(idx / "chroma")
+    (idx / "chroma").mkdir()
+    (idx / "chroma" / "chroma.sqlite3").write_bytes(b"not a database" * 500)
+    emb = FakeEmbedder()
+    report = make_indexer(root, idx, emb).run()
+    assert report.vectors == report.chunks
+    assert emb.encoded == []  # every vector came back from the embedding cache
+    assert_same_as_fresh(root, idx, tmp_path)
+
+
 def test_schema_change_triggers_rebuild(tmp_path):
     root = write_tree(tmp_path / "repo", REPO)
     idx = tmp_path / "idx"

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
-from app.index.pyflow import analyze_tree, export_pycg, extract_facts, solve
+import pytest
+
+from app.index.pyflow import SolveBudgetExceeded, analyze_tree, export_pycg, extract_facts, solve
+from app.index.pyflow.solver import Engine
+from app.index.pyflow.state import MAX_VALUES
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def graph(tmp_path: Path, files: dict[str, str]) -> dict[str, set[str]]:
@@ -283,3 +293,76 @@ def test_root_folder_that_is_a_package(tmp_path: Path) -> None:
                   "mylib.core.go()\ngo()\nmylib.go()\n",
     })
     assert cg["cli"] == {"core.go"}
+
+
+def capped_facts() -> dict[str, Any]:
+    """Build facts whose value sets overflow the caps in ways that used to depend on order.
+
+    Forty handlers spread over four modules each pass themselves to ``reg.sink``
+    (which ones fit depended on the order of the facts mapping), and ``reg.merge``
+    copies forty one-item dicts into one (which ones fit depended on set order).
+    """
+    dicts = " or ".join(f'{{"k": m{i % 4}.f{i // 4}}}' for i in range(40))
+    files: dict[str, str] = {"reg.py": (
+        "import m0, m1, m2, m3\n"
+        "REG = {}\n"
+        "def register(fn):\n    REG[fn.__name__] = fn\n    return fn\n"
+        "def dispatch(name, *args):\n    return REG[name](*args)\n"
+        "def sink(fn):\n    fn(0)\n"
+        f"def merge():\n    d = {dicts}\n    m = {{**d}}\n    m['k'](1)\n")}
+    for m in range(4):
+        body = "from reg import register, sink\n"
+        for j in range(10):
+            body += f"@register\ndef f{j}(x):\n    sink(f{j})\n"
+        files[f"m{m}.py"] = body
+    return {rel: extract_facts(rel[:-3], rel, src) for rel, src in files.items()}
+
+
+_SOLVE_SCRIPT = """
+import json, sys
+from app.index.pyflow import solve
+facts = json.load(open(sys.argv[1]))
+if sys.argv[2] == "rev":
+    facts = dict(reversed(list(facts.items())))
+cg = solve(facts)
+print(json.dumps({k: sorted(v) for k, v in sorted(cg.items())}))
+"""
+
+
+def solve_in_subprocess(facts_file: Path, seed: str, order: str) -> str:
+    env = {**os.environ, "PYTHONHASHSEED": seed}
+    proc = subprocess.run([sys.executable, "-c", _SOLVE_SCRIPT, str(facts_file), order],
+                          cwd=REPO, env=env, capture_output=True, text=True, check=True)
+    return proc.stdout
+
+
+def test_solve_is_deterministic_when_caps_are_hit(tmp_path: Path) -> None:
+    facts = capped_facts()
+    cg = solve(facts)
+    handlers = {f"m{m}.f{j}" for m in range(4) for j in range(10)}
+    # Each cap overflows, so every call reaches only some handlers.
+    for caller in ("reg.dispatch", "reg.sink", "reg.merge"):
+        assert len(cg[caller] & handlers) == MAX_VALUES
+    facts_file = tmp_path / "facts.json"
+    facts_file.write_text(json.dumps(facts))
+    runs = {solve_in_subprocess(facts_file, seed, order)
+            for seed, order in (("1", "fwd"), ("2", "fwd"), ("3", "rev"), ("4", "rev"))}
+    assert len(runs) == 1
+    assert json.loads(runs.pop()) == {k: sorted(v) for k, v in cg.items()}
+
+
+def test_solve_ignores_facts_order_in_process() -> None:
+    facts = capped_facts()
+    assert solve(dict(reversed(list(facts.items())))) == solve(facts)
+
+
+def test_work_budget_is_exact_and_deterministic() -> None:
+    facts = capped_facts()
+    eng = Engine(dict(sorted(facts.items())))
+    eng.run()
+    assert eng.work > 100
+    assert solve(facts, max_work=eng.work) == solve(facts)
+    with pytest.raises(SolveBudgetExceeded):
+        solve(facts, max_work=eng.work - 1)
+    with pytest.raises(RuntimeError):
+        solve(facts, max_work=10)

@@ -2,6 +2,7 @@
 
 from app.index.pyflow.facts import extract_facts
 from app.index.pyflow.solver import solve
+from app.index.pyflow.state import SolveBudgetExceeded
 from app.index.pyflow.tree import analyze_tree, export_pycg
 
-__all__ = ["analyze_tree", "export_pycg", "extract_facts", "solve"]
+__all__ = ["SolveBudgetExceeded", "analyze_tree", "export_pycg", "extract_facts", "solve"]

@@ -57,7 +57,7 @@ class Calls(Objects):
     def call_values(self, fr: Frame, callees: Vals, pos: Args, kw: Kwargs) -> set[str]:
         """Call every value in ``callees``; record edges and return the results."""
         res: set[str] = set()
-        for v in tuple(callees):
+        for v in sorted(callees):
             t = v[0]
             if t == "f":
                 q = v[2:]
@@ -89,7 +89,7 @@ class Calls(Objects):
         """Create an instance: call ``__init__`` found on the MRO (PyCG's convention)."""
         inst = "i:" + cls
         init, ext = self.class_lookup(cls, "__init__")
-        for f in tuple(init):
+        for f in sorted(init):
             if f[0] == "f":
                 self.edge(fr.caller, f[2:])
                 self.bind(f[2:], inst, pos, kw)
@@ -119,7 +119,7 @@ class Calls(Objects):
         """Look ``name`` up on an instance of ``cls``: instance fields, then the class."""
         out = self.instance_fields(cls, name)
         vals, ext = self.class_lookup(cls, name)
-        for f in tuple(vals):
+        for f in sorted(vals):
             out |= self.method_value(fr, f, cls, "i:" + cls)
         if not out and ext:
             out.add(f"x:{ext}.{name}")
@@ -128,7 +128,7 @@ class Calls(Objects):
     def get_attr(self, fr: Frame, objs: Vals, name: str) -> set[str]:
         """Evaluate ``obj.name`` for every value of ``obj``."""
         out: set[str] = set()
-        for v in tuple(objs):
+        for v in sorted(objs):
             t = v[0]
             if t == "i":
                 out |= self.instance_attr(fr, v[2:], name)
@@ -136,7 +136,7 @@ class Calls(Objects):
                 out |= self.module_attr(v[2:], name)
             elif t == "c":
                 vals, ext = self.class_lookup(v[2:], name)
-                for f in tuple(vals):
+                for f in sorted(vals):
                     out |= self.method_value(fr, f, v[2:], None)
                 if not vals and ext:
                     out.add(f"x:{ext}.{name}")
@@ -145,7 +145,7 @@ class Calls(Objects):
                     out.add(f"{v}.{name}")
             elif t == "u":
                 vals, ext = self.class_lookup(v[2:], name, skip=1)
-                for f in tuple(vals):
+                for f in sorted(vals):
                     out |= self.method_value(fr, f, v[2:], "i:" + v[2:])
                 if not vals and ext:
                     out.add(f"x:{ext}.{name}")
@@ -169,7 +169,7 @@ class Calls(Objects):
             fns = {v for a in pos if a for v in a if v[0] in "fb"}
             data = [a for a in pos if a and not any(v[0] in "fb" for v in a)]
             elems = self.iterate(fr, set().union(*data)) if data else set()
-            for fn in fns:
+            for fn in sorted(fns):
                 self.call_values(fr, {fn}, [elems], {})
             if name == "filter":
                 return {v for a in data if a for v in a if v[0] in _SITES}
@@ -185,7 +185,7 @@ class Calls(Objects):
             return self.iterate(fr, first)
         if name == "getattr" and len(pos) >= 2 and pos[1]:
             out: set[str] = set()
-            for k in pos[1]:
+            for k in sorted(pos[1]):
                 if k[0] == "k" and k[2] in "'\"":
                     out |= self.get_attr(fr, first, k[3:-1])
             if len(pos) > 2 and pos[2]:
@@ -196,7 +196,7 @@ class Calls(Objects):
     def iterate(self, fr: Frame, vals: Vals) -> set[str]:
         """Return the values produced by iterating over ``vals``."""
         out: set[str] = set()
-        for v in tuple(vals):
+        for v in sorted(vals):
             t = v[0]
             if t in "lte":
                 out |= self.heap_items(v)
@@ -220,7 +220,7 @@ class Calls(Objects):
         its = {m for m in self.instance_attr(fr, cls, "__iter__") if m[0] in "fb"}
         if not its:
             return out
-        for w in tuple(self.call_values(fr, its, [], {})):
+        for w in sorted(self.call_values(fr, its, [], {})):
             if w[0] == "i":
                 nxt = {m for m in self.instance_attr(fr, w[2:], "__next__") if m[0] in "fb"}
                 out |= self.call_values(fr, nxt, [], {})
@@ -245,7 +245,7 @@ class Calls(Objects):
         elif mname == "update":
             self.dict_update(fr, site, first, kw)
         elif mname == "setdefault" and len(pos) > 1 and pos[1] is not None:
-            for k in first:
+            for k in sorted(first):
                 if k[0] == "k":
                     self.heap_write(site, k[2:], pos[1])
             return self.item_get(fr, site, first)
@@ -263,10 +263,10 @@ class Calls(Objects):
     def dict_update(self, fr: Frame, site: str, other: Vals, kw: Kwargs) -> None:
         """Copy the items of ``other`` (and keyword arguments) into dict ``site``."""
         writes: list[tuple[str, Vals]] = [(repr(k), v) for k, v in kw.items()]
-        sources = [o for o in other if o[0] == "d"]
+        sources = [o for o in sorted(other) if o[0] == "d"]
         for o in sources if len(sources) <= _MAX_UPDATE_SOURCES else ():
             if o[0] == "d":
-                for k in tuple(self.read(("hk", o))):
+                for k in sorted(self.read(("hk", o))):
                     writes.append((k, self.heap_get(fr, o, k)))
         for k, vals in writes:
             self.heap_write(site, k, vals)
@@ -282,7 +282,7 @@ class Calls(Objects):
 
     def item_get(self, fr: Frame, site: str, keys: Vals) -> set[str]:
         """Read ``site[key]`` for constant keys, or every item when the key is unknown."""
-        consts = [k[2:] for k in keys if k[0] == "k"]
+        consts = [k[2:] for k in sorted(keys) if k[0] == "k"]
         if not consts:
             return self.heap_items(site)
         out = set(self.heap_get(fr, site, "*"))

@@ -83,6 +83,9 @@ class Interp(Calls):
 
     def call(self, fr: Frame, e: IR) -> Vals:
         """Evaluate a call expression."""
+        self.work += 1
+        if self.work > self.max_work:
+            self.over_budget()
         callees = self.eval(fr, e[1])
         pos: Args = []
         for a in e[2]:
@@ -116,12 +119,12 @@ class Interp(Calls):
         for k, v in pairs:
             vals = self.eval(fr, v)
             if k is None:
-                for o in tuple(vals):
+                for o in sorted(vals):
                     if o[0] == "d":
-                        for hk in tuple(self.read(("hk", o))):
+                        for hk in sorted(self.read(("hk", o))):
                             self.heap_write(site, hk, self.read(("h", o, hk)))
                 continue
-            consts = [c[2:] for c in self.eval(fr, k) if c[0] == "k"]
+            consts = [c[2:] for c in sorted(self.eval(fr, k)) if c[0] == "k"]
             for c in consts or ["*"]:
                 self.heap_write(site, c, vals)
         return {site}
@@ -129,7 +132,7 @@ class Interp(Calls):
     def subscript(self, fr: Frame, objs: Vals, keys: Vals) -> Vals:
         """Evaluate ``obj[key]``."""
         out: set[str] = set()
-        for o in tuple(objs):
+        for o in sorted(objs):
             t = o[0]
             if t in "ldte":
                 out |= self.item_get(fr, o, keys)
@@ -149,10 +152,10 @@ class Interp(Calls):
         """Evaluate ``obj[lo:hi]`` into a fresh list site with re-indexed items."""
         exact = (lo is None or lo >= 0) and (hi is None or hi >= 0)
         start = lo or 0
-        for o in tuple(objs):
+        for o in sorted(objs):
             if o[0] not in "lt":
                 continue
-            for k in tuple(self.read(("hk", o))):
+            for k in sorted(self.read(("hk", o))):
                 vals = self.heap_get(fr, o, k)
                 if not exact or not k.isdigit():
                     self.heap_write(new, "*", vals)
@@ -172,7 +175,7 @@ class Interp(Calls):
                 self.eval(fr, cl[1])
         if elt[0] == "pair":
             vals = self.eval(fr, elt[2])
-            for c in [c[2:] for c in self.eval(fr, elt[1]) if c[0] == "k"] or ["*"]:
+            for c in [c[2:] for c in sorted(self.eval(fr, elt[1])) if c[0] == "k"] or ["*"]:
                 self.heap_write(site, c, vals)
         else:
             self.heap_write(site, "*", self.eval(fr, elt))
@@ -191,7 +194,7 @@ class Interp(Calls):
                 else:
                     fr.env[name] = fr.env.get(name, EMPTY) | vals
         elif t == "a":
-            for o in tuple(self.eval(fr, tgt[1])):
+            for o in sorted(self.eval(fr, tgt[1])):
                 k = o[0]
                 if k == "i":
                     self.write_owned(("a", o[2:], tgt[2]), vals)
@@ -207,14 +210,14 @@ class Interp(Calls):
 
     def store_item(self, fr: Frame, objs: Vals, keys: Vals, vals: Vals, strong: bool) -> None:
         """Evaluate ``obj[key] = vals``; a single known cell is updated strongly."""
-        consts = [k[2:] for k in keys if k[0] == "k"] or ["*"]
-        sites = [o for o in objs if o[0] in "ldte"]
+        consts = [k[2:] for k in sorted(keys) if k[0] == "k"] or ["*"]
+        sites = [o for o in sorted(objs) if o[0] in "ldte"]
         for s in sites:
             for c in consts:
                 self.heap_write(s, c, vals)
         if strong and len(sites) == 1 and len(consts) == 1 and consts[0] != "*":
             fr.overlay[(sites[0], consts[0])] = vals
-        for o in tuple(objs):
+        for o in sorted(objs):
             if o[0] == "i":
                 meth = {m for m in self.instance_attr(fr, o[2:], "__setitem__") if m[0] in "fb"}
                 if meth:
@@ -225,7 +228,7 @@ class Interp(Calls):
         n = len(targets)
         star = next((i for i, t in enumerate(targets) if t is not None and t[0] == "*"), -1)
         parts: list[set[str]] = [set() for _ in targets]
-        for v in tuple(vals):
+        for v in sorted(vals):
             t = v[0]
             if t in "lt":
                 keys = self.read(("hk", v))

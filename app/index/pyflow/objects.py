@@ -146,10 +146,10 @@ class Objects(State):
                 changed = True
         if changed:
             users = self.mro_users.pop(cls, {cls}) | {cls}
-            for k in users:
+            for k in sorted(users):
                 self.mro_cache.pop(k, None)
                 self.notify(("mro", k))
-            for k in users:
+            for k in sorted(users):
                 self.seed_receivers(k)
 
     def seed_receivers(self, cls: str) -> None:
@@ -169,12 +169,9 @@ class Objects(State):
 
     def mro(self, cls: str) -> list[str]:
         """Return the C3 MRO of ``cls``; external bases appear as ``x:`` entries."""
-        d = self.deps.get(("mro", cls))
-        if d is None:
-            self.deps[("mro", cls)] = {self.unit: None}
-        else:
-            d[self.unit] = None
-        return self._mro(cls, set())
+        self.deps[("mro", cls)][self.unit] = None
+        cached = self.mro_cache.get(cls)
+        return cached if cached is not None else self._mro(cls, set())
 
     def _mro(self, cls: str, visiting: set[str]) -> list[str]:
         cached = self.mro_cache.get(cls)
@@ -206,18 +203,26 @@ class Objects(State):
 
         Returns the values and, when an external base comes first, its dotted name.
         """
+        deps, store, unit = self.deps, self.store, self.unit
         for c in self.mro(cls)[skip:]:
             if c[:2] == "x:":
                 return EMPTY, c[2:]
-            vals = self.read(("v", c, name))
+            key = ("v", c, name)
+            deps[key][unit] = None
+            vals = store.get(key, EMPTY)
             if vals or name in self.classes.get(c, ()):
                 return vals, None
         return EMPTY, None
 
     def instance_fields(self, cls: str, name: str) -> set[str]:
         """Union the instance attributes ``name`` stored on any class of the MRO."""
+        deps, store, unit = self.deps, self.store, self.unit
         out: set[str] = set()
         for c in self.mro(cls):
             if c[:2] != "x:":
-                out |= self.read(("a", c, name))
+                key = ("a", c, name)
+                deps[key][unit] = None
+                vals = store.get(key)
+                if vals:
+                    out |= vals
         return out

@@ -113,7 +113,8 @@ class Engine(Walker):
 
 
 def solve(facts: Mapping[str, Mapping[str, Any]],
-          root_package: str | None = None) -> dict[str, set[str]]:
+          root_package: str | None = None, *,
+          max_work: int | None = None) -> dict[str, set[str]]:
     """Resolve calls across all files' facts (keyed by path) into a call graph.
 
     Callers and callees use PyCG naming: ``mod`` for module-level code, ``mod.f``,
@@ -124,7 +125,20 @@ def solve(facts: Mapping[str, Mapping[str, Any]],
         facts: ``extract_facts`` results keyed by path.
         root_package: Name of the analysed folder when it is itself a package, so
             that ``import root_package.mod`` resolves to the module ``mod``.
+        max_work: Most work units (statements executed plus call expressions
+            evaluated) to spend; None means unbounded. The count depends only on
+            ``facts``, so a budget cuts off the same solves on every machine.
+
+    The result depends only on the contents of ``facts``: paths are processed in
+    sorted order and value sets are iterated sorted, so neither the mapping's order
+    nor ``PYTHONHASHSEED`` changes which values the size caps keep.
+
+    Raises:
+        SolveBudgetExceeded: When ``max_work`` units are spent before the fixpoint.
     """
+    facts = {path: facts[path] for path in sorted(facts)}
     eng = Engine(facts, root_package)
+    if max_work is not None:
+        eng.max_work = max_work
     eng.run()
     return eng.result()

@@ -16,7 +16,8 @@ items, ``("hk", site)`` their keys, ``("mro", K)`` class hierarchy.
 
 from __future__ import annotations
 
-from collections import deque
+import sys
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,10 @@ EMPTY: frozenset[str] = frozenset()
 MAX_VALUES = 16
 #: Most str/int constants one entry holds (they only serve as container keys).
 MAX_CONSTS = 8
+
+
+class SolveBudgetExceeded(RuntimeError):
+    """Raised when ``solve`` needs more work units than its ``max_work`` allows."""
 
 
 @dataclass
@@ -47,9 +52,9 @@ class State:
     def __init__(self) -> None:
         self.store: dict[Key, set[str]] = {}
         self.consts: dict[Key, int] = {}
-        self.deps: dict[Key, dict[str, None]] = {}
+        self.deps: defaultdict[Key, dict[str, None]] = defaultdict(dict)
         self.writers: dict[Key, set[str]] = {}
-        self.local_readers: dict[Key, dict[str, None]] = {}
+        self.local_readers: defaultdict[Key, dict[str, None]] = defaultdict(dict)
         self.edges: dict[str, set[str]] = {}
         self.unit = ""
         self.queue: deque[str] = deque()
@@ -57,14 +62,18 @@ class State:
         self.priority: set[str] = set()
         self.queued: set[str] = set()
         self.funcs: dict[str, dict[str, Any]] = {}
+        #: Work units spent so far: statements executed plus call expressions evaluated.
+        self.work = 0
+        self.max_work = sys.maxsize
+
+    def over_budget(self) -> None:
+        """Raise once the work spent passes ``max_work`` (a deterministic, not timed, limit)."""
+        raise SolveBudgetExceeded(
+            f"call-graph solve exceeded its work budget of {self.max_work} units")
 
     def read(self, key: Key) -> Vals:
         """Return the values under ``key`` and remember that the current scope needs them."""
-        d = self.deps.get(key)
-        if d is None:
-            self.deps[key] = {self.unit: None}
-        else:
-            d[self.unit] = None
+        self.deps[key][self.unit] = None
         return self.store.get(key, EMPTY)
 
     def write(self, key: Key, vals: Vals) -> None:
@@ -127,11 +136,7 @@ class State:
 
     def read_local(self, key: Key, local: Vals) -> Vals:
         """Combine a flow-sensitive local value with writes made by other scopes."""
-        r = self.local_readers.get(key)
-        if r is None:
-            self.local_readers[key] = {self.unit: None}
-        else:
-            r[self.unit] = None
+        self.local_readers[key][self.unit] = None
         w = self.writers.get(key)
         if w and (len(w) > 1 or self.unit not in w):
             return local | self.read(key)
@@ -158,7 +163,12 @@ class State:
 
     def heap_items(self, site: str) -> set[str]:
         """Return every value stored in container ``site``."""
+        deps, store, unit = self.deps, self.store, self.unit
         out: set[str] = set()
         for k in tuple(self.read(("hk", site))):
-            out |= self.read(("h", site, k))
+            key = ("h", site, k)
+            deps[key][unit] = None
+            vals = store.get(key)
+            if vals:
+                out |= vals
         return out

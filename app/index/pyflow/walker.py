@@ -16,6 +16,9 @@ class Walker(Interp):
 
     def exec_block(self, fr: Frame, stmts: list[IR], strong: bool) -> None:
         """Execute ``stmts`` in order."""
+        self.work += len(stmts)
+        if self.work > self.max_work:
+            self.over_budget()
         for s in stmts:
             t = s[0]
             self.strong = strong
@@ -63,7 +66,7 @@ class Walker(Interp):
                     self.assign(fr, tgt, vals, strong)
             self.exec_block(fr, s[2], strong)
         elif t == "raise":
-            for v in tuple(self.eval(fr, s[1])):
+            for v in sorted(self.eval(fr, s[1])):
                 if v[0] == "c":
                     self.instantiate(fr, v[2:], [], {})
         elif t == "imp":
@@ -104,7 +107,7 @@ class Walker(Interp):
     def enter(self, fr: Frame, vals: Vals) -> Vals:
         """Return what ``with x as y`` binds: ``__enter__``'s result when x defines it."""
         out: set[str] = set()
-        for v in tuple(vals):
+        for v in sorted(vals):
             if v[0] != "i":
                 out.add(v)
                 continue
@@ -145,7 +148,7 @@ class Walker(Interp):
             if not dv:
                 continue
             new: set[str] = set()
-            for x in tuple(dv):
+            for x in sorted(dv):
                 k = x[0]
                 if k == "B":
                     if x[2:] not in SILENT_DECORATORS:
