@@ -109,6 +109,10 @@ class Indexer:
         except IndexCorruptError as exc:
             log.warning("rebuilding the index from scratch: %s", exc)
             report.rebuilt = str(exc)
+            if self.layout.chroma.exists():
+                from app.index.stores.vectors import forget_store
+
+                forget_store(self.layout.chroma)
             shutil.rmtree(self.layout.dir, ignore_errors=True)
             return IndexDB(self.layout.db)
 
@@ -243,7 +247,7 @@ class Indexer:
             report.vectors = store.count()
 
     def _vector_store(self, model: str) -> VectorStore:
-        from app.index.stores.vectors import VectorStore
+        from app.index.stores.vectors import VectorStore, forget_store
 
         try:
             store = VectorStore(self.layout.chroma, model)
@@ -251,6 +255,7 @@ class Indexer:
             return store
         except Exception as exc:  # vectors are derived data: rebuild them from the cache
             log.warning("vector store unreadable (%s); rebuilding it from the cache", exc)
+            forget_store(self.layout.chroma)
             shutil.rmtree(self.layout.chroma, ignore_errors=True)
             return VectorStore(self.layout.chroma, model)
 

@@ -10,7 +10,7 @@ import pytest
 from app.index.indexer import IndexBusyError, Indexer, _locked
 from app.index.layout import IndexLayout
 from app.index.stores.db import IndexDB
-from app.index.stores.vectors import VectorStore
+from app.index.stores.vectors import VectorStore, forget_store
 from app.settings import Settings
 from tests.conftest import FakeEmbedder, write_tree
 
@@ -173,6 +173,7 @@ def test_corrupt_vector_store_is_rebuilt_from_the_cache(tmp_path):
     root = write_tree(tmp_path / "repo", REPO)
     idx = tmp_path / "idx"
     make_indexer(root, idx).run()
+    forget_store(idx / "chroma")  # as if a new process found the damage
     shutil.rmtree(idx / "chroma")
     (idx / "chroma").mkdir()
     (idx / "chroma" / "chroma.sqlite3").write_bytes(b"not a database" * 500)

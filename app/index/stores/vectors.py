@@ -22,6 +22,24 @@ def collection_name(model_id: str) -> str:
     return f"chunks-{slug}"
 
 
+def forget_store(path: Path) -> None:
+    """Drop Chroma's in-process client for ``path`` before its directory is deleted.
+
+    Chroma keeps one client per persist directory for the life of the process; one that
+    outlives its files fails with "no such table" when the directory is recreated.
+    """
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    cache = SharedSystemClient._identifier_to_system
+    for key in [k for k in cache if Path(k).resolve() == Path(path).resolve()]:
+        system = cache.pop(key)
+        SharedSystemClient._identifier_to_refcount.pop(key, None)
+        try:
+            system.stop()
+        except Exception:  # stopping a half-broken client must not block the rebuild
+            pass
+
+
 class VectorStore:
     """A Chroma collection keyed by chunk id, holding normalised embeddings (cosine space)."""
 
