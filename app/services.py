@@ -56,7 +56,7 @@ class Services:
     def graph(self) -> CodeGraph:
         """Load the code graph, rebuilding it when the manifest moved on since it was saved."""
         from app.index.graph import CodeGraph
-        from app.index.indexer import manifest_digest, rebuild_graph
+        from app.index.graph_refresh import manifest_digest, rebuild_graph
         from app.index.stores.db import IndexDB
 
         if not self.layout.db.exists():

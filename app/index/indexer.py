@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.index.graph_refresh import manifest_digest, rebuild_graph
 from app.index.layout import IndexLayout
 from app.index.models import SourceFile
 from app.index.progress import NullProgress, Progress
@@ -297,55 +298,3 @@ def _vector_meta(chunk: Any) -> dict[str, Any]:
         "kind": chunk.kind,
         "symbol": chunk.symbol or "",
     }
-
-
-def manifest_digest(db: IndexDB) -> str:
-    """Return a digest of the manifest: the graph on disk is valid only for this digest."""
-    import hashlib
-
-    h = hashlib.sha1()
-    for path, row in sorted(db.file_rows().items()):
-        h.update(f"{path}\0{row.sha}\n".encode())
-    return h.hexdigest()
-
-
-def rebuild_graph(db: IndexDB, layout: IndexLayout, *, max_work: int | None = None) -> CodeGraph:
-    """Build the code graph from every stored file's facts and save it with the digest.
-
-    Python calls come from the pyflow points-to analysis when it fits in ``max_work``
-    (a deterministic budget, so a fresh and an incremental index always agree); otherwise
-    the generic scope/import resolution covers Python too.
-    """
-    from app.index.graph import build_graph
-
-    parsed = db.parsed_files()
-    python_calls = _python_calls(db.python_facts(), max_work)
-    graph = build_graph(parsed, python_calls)
-    graph.graph.graph["python_calls"] = "pyflow" if python_calls else "generic"
-    graph.save(layout.graph)
-    db.set_meta("graph_digest", manifest_digest(db))
-    return graph
-
-
-def _python_calls(facts: dict[str, Any], max_work: int | None) -> dict[str, set[str]]:
-    import inspect
-
-    from app.index import pyflow
-
-    if not facts:
-        return {}
-    kwargs: dict[str, Any] = {}
-    if max_work is not None and "max_work" in inspect.signature(pyflow.solve).parameters:
-        kwargs["max_work"] = max_work
-    budget_error: type[BaseException] = getattr(pyflow, "SolveBudgetExceeded", RuntimeError)
-    try:
-        return pyflow.solve(facts, **kwargs)
-    except budget_error as exc:
-        log.warning(
-            "python call-graph analysis exceeded its budget (%s); using scope/import "
-            "resolution instead (raise CODERAG_CALLGRAPH_MAX_WORK to keep it)",
-            exc,
-        )
-    except Exception as exc:  # keep the generic resolution rather than failing the run
-        log.warning("python call-graph solve failed: %s", exc)
-    return {}
