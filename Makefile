@@ -35,6 +35,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/pycg_bench.py
 	$(BIN)/python bench/index_bench.py
+	$(BIN)/python bench/summarize.py
 
 clean:
 	rm -rf $(VENV) .coderag .mypy_cache .pytest_cache .ruff_cache
