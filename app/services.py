@@ -64,12 +64,14 @@ class Services:
                 f"{self.root} is not indexed yet: run `coderag index {self.root}`"
             )
         db = IndexDB(self.layout.db)
+        max_work = self.settings.callgraph_max_work
         try:
-            if self.layout.graph.exists() and db.get_meta("graph_digest") == manifest_digest(db):
+            digest = manifest_digest(db, max_work)
+            if self.layout.graph.exists() and db.get_meta("graph_digest") == digest:
                 try:
                     return CodeGraph.load(self.layout.graph)
                 except Exception as exc:  # a corrupt pickle is rebuilt, not fatal
                     log.warning("code graph unreadable (%s); rebuilding it", exc)
-            return rebuild_graph(db, self.layout, max_work=self.settings.callgraph_max_work)
+            return rebuild_graph(db, self.layout, max_work=max_work)
         finally:
             db.close()

@@ -14,11 +14,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def manifest_digest(db: IndexDB) -> str:
-    """Return a digest of the manifest: the graph on disk is valid only for this digest."""
+def manifest_digest(db: IndexDB, max_work: int | None = None) -> str:
+    """Return a digest of the manifest: the graph on disk is valid only for this digest.
+
+    The call-graph budget is part of it, since it decides how Python calls are resolved.
+    """
     import hashlib
 
-    h = hashlib.sha1()
+    h = hashlib.sha1(f"max_work={max_work}\n".encode())
     for path, row in sorted(db.file_rows().items()):
         h.update(f"{path}\0{row.sha}\n".encode())
     return h.hexdigest()
@@ -38,7 +41,7 @@ def rebuild_graph(db: IndexDB, layout: IndexLayout, *, max_work: int | None = No
     graph = build_graph(parsed, python_calls)
     graph.graph.graph["python_calls"] = "pyflow" if python_calls else "generic"
     graph.save(layout.graph)
-    db.set_meta("graph_digest", manifest_digest(db))
+    db.set_meta("graph_digest", manifest_digest(db, max_work))
     return graph
 
 

@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 256
+#: Meta key: the chunking settings the stored chunks were cut with (see ``_chunking_key``).
+CHUNKING = "chunking"
+#: Meta key: "1" when the vector store matches the chunk table, "0" while it lags behind.
+VECTORS_SYNCED = "vectors_synced"
 
 
 class IndexBusyError(RuntimeError):
@@ -133,18 +137,29 @@ class Indexer:
                 on_file=lambda _p: self.progress.advance("scan"),
             )
             self.progress.end("scan")
-        report.skipped = dict(sorted(result.skip_counts().items()))
+        files, unnamed = usable_files(result.files)
+        skipped = result.skip_counts()
+        if unnamed:
+            log.warning("skipping %d files whose names are not UTF-8: %s", len(unnamed), unnamed)
+            skipped["unreadable"] = skipped.get("unreadable", 0) + len(unnamed)
+        report.skipped = dict(sorted(skipped.items()))
         examples: dict[str, list[str]] = {}
         for skip in result.skipped:
             bucket = examples.setdefault(skip.reason, [])
             if len(bucket) < 3:
                 bucket.append(skip.path)
         report.skipped_examples = examples
-        self._apply_changes(db, result.files, report)
+        self._apply_changes(db, files, report)
+        touched = bool(report.added or report.changed or report.deleted)
         if self.embedder is not None and not self.settings.no_embed:
+            if touched or db.get_meta(VECTORS_SYNCED) != "1":
+                db.set_meta(VECTORS_SYNCED, "0")  # stays so if this run dies while embedding
             self._sync_vectors(db, report)
+            db.set_meta(VECTORS_SYNCED, "1")
         else:
             report.dense = False
+            if touched and db.get_meta("embed_model") is not None:
+                db.set_meta(VECTORS_SYNCED, "0")  # earlier vectors no longer match the chunks
         unchanged = not (report.added or report.changed or report.deleted)
         graph = self._build_graph(db, reuse=unchanged)
         self._summarise(db, graph, report)
@@ -152,7 +167,12 @@ class Indexer:
     def _apply_changes(self, db: IndexDB, files: list[SourceFile], report: IndexReport) -> None:
         known = db.file_rows()
         seen = {f.path for f in files}
-        todo = [f for f in files if f.path not in known or known[f.path].sha != f.sha]
+        chunking = self._chunking_key()
+        if known and db.get_meta(CHUNKING) != chunking:
+            # chunks of unchanged files were cut for another window or tokenizer: redo them all
+            todo = list(files)
+        else:
+            todo = [f for f in files if f.path not in known or known[f.path].sha != f.sha]
         report.added = sum(1 for f in todo if f.path not in known)
         report.changed = len(todo) - report.added
         report.unchanged = len(files) - len(todo)
@@ -167,7 +187,13 @@ class Indexer:
             with db.transaction():
                 for path in gone:
                     db.delete_file(path)
+            db.set_meta(CHUNKING, chunking)
             self.progress.end("parse")
+
+    def _chunking_key(self) -> str:
+        """Return what chunk boundaries depend on besides the file: window and tokenizer."""
+        tokenizer = self.embedder.model_id if self.embedder is not None else "estimate"
+        return f"{self.settings.chunk_max_tokens}:{tokenizer}"
 
     def _token_counter(self) -> Callable[[str], int] | None:
         if self.embedder is None:
@@ -265,7 +291,8 @@ class Indexer:
 
         with self._phase("graph"):
             if reuse and self.layout.graph.exists():
-                if db.get_meta("graph_digest") == manifest_digest(db):
+                digest = manifest_digest(db, self.settings.callgraph_max_work)
+                if db.get_meta("graph_digest") == digest:
                     try:
                         return CodeGraph.load(self.layout.graph)
                     except Exception as exc:  # a corrupt pickle is rebuilt below
@@ -288,6 +315,20 @@ class Indexer:
         report.calls_unresolved = int(stats.get("calls_unresolved", 0))
         report.python_calls = str(graph.graph.graph.get("python_calls", "generic"))
         report.syntax_errors = sum(1 for p in db.parsed_files().values() if p.has_syntax_errors)
+
+
+def usable_files(files: list[SourceFile]) -> tuple[list[SourceFile], list[str]]:
+    """Split off files whose path is not valid UTF-8: no store can hold such a name."""
+    good: list[SourceFile] = []
+    bad: list[str] = []
+    for f in files:
+        try:
+            f.path.encode("utf-8")
+        except UnicodeEncodeError:
+            bad.append(ascii(f.path))
+            continue
+        good.append(f)
+    return good, bad
 
 
 def _vector_meta(chunk: Any) -> dict[str, Any]:

@@ -34,6 +34,7 @@ class IndexStatus:
 
 def index_status(root: Path, settings: Settings) -> IndexStatus:
     """Return how the index of ``root`` differs from the files on disk."""
+    from app.index.indexer import usable_files
     from app.index.walker import walk
 
     root = Path(root).resolve()
@@ -52,6 +53,7 @@ def index_status(root: Path, settings: Settings) -> IndexStatus:
         status.files = len(known)
         status.chunks = db.count("chunks")
         status.embed_model = db.get_meta("embed_model")
+        vectors_lag = db.get_meta("vectors_synced") == "0"
     finally:
         db.close()
     result = walk(
@@ -60,9 +62,14 @@ def index_status(root: Path, settings: Settings) -> IndexStatus:
         max_line_chars=settings.max_line_chars,
         extra_ignores=settings.extra_ignores,
     )
-    on_disk = {f.path: f.sha for f in result.files}
+    on_disk = {f.path: f.sha for f in usable_files(result.files)[0]}
     status.added = sorted(p for p in on_disk if p not in known)
     status.changed = sorted(p for p, sha in on_disk.items() if p in known and known[p].sha != sha)
     status.deleted = sorted(p for p in known if p not in on_disk)
-    status.fresh = not (status.added or status.changed or status.deleted)
+    status.fresh = not (status.added or status.changed or status.deleted or vectors_lag)
+    if vectors_lag:
+        status.problem = (
+            "dense vectors lag behind the chunks (the last index run was interrupted or ran "
+            f"without embedding): run `coderag index {root}`"
+        )
     return status
