@@ -134,9 +134,14 @@ class Embedder:
         if self._backend is None:
             from tokenizers import Tokenizer
 
-            # A private copy: the shipped tokenizer.json pads/truncates to 128, which would
-            # make every count 128; the model's own tokenizer must keep its settings.
-            backend = Tokenizer.from_str(self.tokenizer.backend_tokenizer.to_str())
+            # Straight from tokenizer.json when the model has one: no transformers import
+            # (seconds) just to count tokens. A private copy either way, without the shipped
+            # padding/truncation to 128 that would make every count 128.
+            file = self.path / "tokenizer.json"
+            if file.exists():
+                backend = Tokenizer.from_file(str(file))
+            else:
+                backend = Tokenizer.from_str(self.tokenizer.backend_tokenizer.to_str())
             backend.no_padding()
             backend.no_truncation()
             self._backend = backend

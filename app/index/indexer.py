@@ -9,6 +9,7 @@ is rebuilt from the stored per-file facts, so an incremental index equals a fres
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import shutil
 import time
@@ -28,7 +29,6 @@ from app.settings import Settings
 
 if TYPE_CHECKING:
     from app.index.embedder import Embedder
-    from app.index.graph import CodeGraph
     from app.index.stores.vectors import VectorStore
 
 log = logging.getLogger(__name__)
@@ -161,8 +161,8 @@ class Indexer:
             if touched and db.get_meta("embed_model") is not None:
                 db.set_meta(VECTORS_SYNCED, "0")  # earlier vectors no longer match the chunks
         unchanged = not (report.added or report.changed or report.deleted)
-        graph = self._build_graph(db, reuse=unchanged)
-        self._summarise(db, graph, report)
+        stats = self._graph_stats(db, reuse=unchanged)
+        self._summarise(db, stats, report)
 
     def _apply_changes(self, db: IndexDB, files: list[SourceFile], report: IndexReport) -> None:
         known = db.file_rows()
@@ -286,20 +286,18 @@ class Indexer:
             shutil.rmtree(self.layout.chroma, ignore_errors=True)
             return VectorStore(self.layout.chroma, model)
 
-    def _build_graph(self, db: IndexDB, *, reuse: bool) -> CodeGraph:
-        from app.index.graph import CodeGraph
-
+    def _graph_stats(self, db: IndexDB, *, reuse: bool) -> dict[str, Any]:
+        """Return the graph's statistics, rebuilding the graph only when the index moved on."""
         with self._phase("graph"):
             if reuse and self.layout.graph.exists():
                 digest = manifest_digest(db, self.settings.callgraph_max_work)
-                if db.get_meta("graph_digest") == digest:
-                    try:
-                        return CodeGraph.load(self.layout.graph)
-                    except Exception as exc:  # a corrupt pickle is rebuilt below
-                        log.warning("code graph unreadable (%s); rebuilding it", exc)
-            return rebuild_graph(db, self.layout, max_work=self.settings.callgraph_max_work)
+                cached = db.get_meta("graph_stats")
+                if cached and db.get_meta("graph_digest") == digest:
+                    return dict(json.loads(cached))
+            rebuild_graph(db, self.layout, max_work=self.settings.callgraph_max_work)
+            return dict(json.loads(db.get_meta("graph_stats") or "{}"))
 
-    def _summarise(self, db: IndexDB, graph: CodeGraph, report: IndexReport) -> None:
+    def _summarise(self, db: IndexDB, stats: dict[str, Any], report: IndexReport) -> None:
         rows = db.file_rows()
         report.files = len(rows)
         report.files_by_language = dict(Counter(r.language for r in rows.values()).most_common())
@@ -307,14 +305,13 @@ class Indexer:
         report.text_fallback = report.files - report.structural
         report.lossy_utf8 = sum(1 for r in rows.values() if r.lossy)
         report.chunks = db.count("chunks")
-        stats = graph.stats()
         report.symbols = int(stats.get("symbols", 0))
         report.graph_nodes = int(stats.get("nodes", 0))
         report.edges = dict(stats.get("edges", {}))
         report.calls_resolved = int(stats.get("calls_resolved", 0))
         report.calls_unresolved = int(stats.get("calls_unresolved", 0))
-        report.python_calls = str(graph.graph.graph.get("python_calls", "generic"))
-        report.syntax_errors = sum(1 for p in db.parsed_files().values() if p.has_syntax_errors)
+        report.python_calls = str(stats.get("python_calls", "generic"))
+        report.syntax_errors = db.count_syntax_errors()
 
 
 def usable_files(files: list[SourceFile]) -> tuple[list[SourceFile], list[str]]:

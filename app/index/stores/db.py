@@ -126,6 +126,13 @@ class IndexDB:
         rows = self.conn.execute("SELECT path, parsed FROM files ORDER BY path")
         return {p: ParsedFile.from_json(json.loads(js)) for p, js in rows}
 
+    def count_syntax_errors(self) -> int:
+        """Return how many files parsed with syntax errors."""
+        row = self.conn.execute(
+            "SELECT count(*) FROM files WHERE json_extract(parsed, '$.has_syntax_errors')"
+        ).fetchone()
+        return int(row[0])
+
     def python_facts(self) -> dict[str, dict[str, Any]]:
         """Return the stored per-file Python call-graph facts, by path."""
         rows = self.conn.execute(
