@@ -256,6 +256,13 @@ class _Walker:
 
     def _visit_file(self, rel: str, path: str) -> None:
         """Refuse a file by name when possible, else read and classify its content."""
+        try:
+            rel.encode("utf-8")
+        except UnicodeEncodeError:  # a surrogate-escaped byte: no store can hold this name
+            self._skip(
+                rel.encode("utf-8", "replace").decode(), "unreadable", "file name is not UTF-8"
+            )
+            return
         name = rel.rpartition("/")[2].lower()
         if name in LOCK_FILES or name.endswith(".lock"):
             self._skip(rel, "lock_file")

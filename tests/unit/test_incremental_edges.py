@@ -304,11 +304,6 @@ def test_undecodable_file_name_does_not_stop_the_run(tmp_path):
     assert_same_as_fresh(root, idx, tmp_path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="walker returns a SourceFile for a non-UTF-8 file name (surrogate-escaped path) "
-    "instead of a Skip; the chunker then crashes encoding it (indexer now filters it)",
-)
 def test_walker_refuses_undecodable_file_names(tmp_path):
     from app.index.walker import walk
 
