@@ -222,3 +222,29 @@ def test_second_indexer_is_refused_while_one_runs(tmp_path):
     with _locked(IndexLayout(idx).lock):
         with pytest.raises(IndexBusyError):
             make_indexer(root, idx).run()
+
+
+def test_python_solve_reused_when_no_python_file_changed(tmp_path, monkeypatch):
+    from app.index import pyflow
+
+    root = write_tree(tmp_path / "repo", REPO)
+    idx = tmp_path / "idx"
+    make_indexer(root, idx).run()
+    calls = []
+    real_solve = pyflow.solve
+
+    def counting_solve(*args, **kwargs):
+        calls.append(1)
+        return real_solve(*args, **kwargs)
+
+    monkeypatch.setattr(pyflow, "solve", counting_solve)
+    (root / "README.md").write_text("# Demo\n\nChanged prose only.\n")
+    (root / "web/api.js").write_text("export function fetchUser(id) {\n  return null;\n}\n")
+    make_indexer(root, idx).run()
+    assert calls == []  # graph rebuilt, Python calls reused
+    assert_same_as_fresh(root, idx, tmp_path)
+    calls.clear()
+    (root / "pkg/util.py").write_text("def log(msg):\n    return msg\n")
+    make_indexer(root, idx).run()
+    assert calls == [1]
+    assert_same_as_fresh(root, idx, tmp_path / "again")
