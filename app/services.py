@@ -56,7 +56,7 @@ class Services:
     def graph(self) -> CodeGraph:
         """Load the code graph, rebuilding it when the manifest moved on since it was saved."""
         from app.index.graph import CodeGraph
-        from app.index.graph_refresh import manifest_digest, rebuild_graph
+        from app.index.graph_refresh import graph_is_current, rebuild_graph
         from app.index.stores.db import IndexDB
 
         if not self.layout.db.exists():
@@ -66,8 +66,7 @@ class Services:
         db = IndexDB(self.layout.db)
         max_work = self.settings.callgraph_max_work
         try:
-            digest = manifest_digest(db, max_work)
-            if self.layout.graph.exists() and db.get_meta("graph_digest") == digest:
+            if graph_is_current(db, self.layout, max_work):
                 try:
                     return CodeGraph.load(self.layout.graph)
                 except Exception as exc:  # a corrupt pickle is rebuilt, not fatal

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from typing import TYPE_CHECKING
 
@@ -232,16 +232,7 @@ def slice_line(doc: Doc, draft: Draft) -> list[Draft]:
             draft.header = ""
             continue
         size = size or min(len(line) - pos, 64)
-        piece = Draft(
-            draft.start,
-            draft.end,
-            draft.kind,
-            draft.symbol,
-            draft.header,
-            draft.section,
-            line[pos : pos + size],
-        )
-        out.append(piece)
+        out.append(replace(draft, body=line[pos : pos + size]))
         pos += size
     return out
 
@@ -251,16 +242,7 @@ def _largest_fit(doc: Doc, draft: Draft, line: str, pos: int) -> int:
     lo, hi = 0, min(len(line) - pos, 16 * doc.max_tokens)
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        probe = Draft(
-            draft.start,
-            draft.end,
-            draft.kind,
-            draft.symbol,
-            draft.header,
-            draft.section,
-            line[pos : pos + mid],
-        )
-        if doc.fits(probe):
+        if doc.fits(replace(draft, body=line[pos : pos + mid])):
             lo = mid
         else:
             hi = mid - 1

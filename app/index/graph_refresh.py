@@ -28,6 +28,11 @@ def manifest_digest(db: IndexDB, max_work: int | None = None) -> str:
     return h.hexdigest()
 
 
+def graph_is_current(db: IndexDB, layout: IndexLayout, max_work: int | None) -> bool:
+    """Return True when the saved graph was built from exactly this manifest and budget."""
+    return layout.graph.exists() and db.get_meta("graph_digest") == manifest_digest(db, max_work)
+
+
 def rebuild_graph(db: IndexDB, layout: IndexLayout, *, max_work: int | None = None) -> CodeGraph:
     """Build the code graph from every stored file's facts and save it with the digest.
 
@@ -92,19 +97,13 @@ def _cached_python_calls(
 
 
 def _python_calls(facts: dict[str, Any], max_work: int | None) -> dict[str, set[str]]:
-    import inspect
-
     from app.index import pyflow
 
     if not facts:
         return {}
-    kwargs: dict[str, Any] = {}
-    if max_work is not None and "max_work" in inspect.signature(pyflow.solve).parameters:
-        kwargs["max_work"] = max_work
-    budget_error: type[BaseException] = getattr(pyflow, "SolveBudgetExceeded", RuntimeError)
     try:
-        return pyflow.solve(facts, **kwargs)
-    except budget_error as exc:
+        return pyflow.solve(facts, max_work=max_work)
+    except pyflow.SolveBudgetExceeded as exc:
         log.warning(
             "python call-graph analysis exceeded its budget (%s); using scope/import "
             "resolution instead (raise CODERAG_CALLGRAPH_MAX_WORK to keep it)",

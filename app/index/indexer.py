@@ -19,7 +19,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.index.graph_refresh import manifest_digest, rebuild_graph
+import numpy as np
+
+from app.index.graph_refresh import graph_is_current, rebuild_graph
 from app.index.layout import IndexLayout
 from app.index.models import SourceFile
 from app.index.progress import NullProgress, Progress
@@ -30,6 +32,7 @@ from app.settings import Settings
 if TYPE_CHECKING:
     from app.index.embedder import Embedder
     from app.index.stores.vectors import VectorStore
+    from app.index.walker import WalkResult
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 256
@@ -125,31 +128,20 @@ class Indexer:
         return self.embedder.model_id if self.embedder is not None else None
 
     def _run(self, db: IndexDB, report: IndexReport) -> None:
-        from app.index.walker import walk
-
         with self._phase("walk"):
             self.progress.start("scan", None)
-            result = walk(
-                self.root,
-                max_file_bytes=self.settings.max_file_bytes,
-                max_line_chars=self.settings.max_line_chars,
-                extra_ignores=self.settings.extra_ignores,
-                on_file=lambda _p: self.progress.advance("scan"),
+            result = walk_repo(
+                self.root, self.settings, on_file=lambda _p: self.progress.advance("scan")
             )
             self.progress.end("scan")
-        files, unnamed = usable_files(result.files)
-        skipped = result.skip_counts()
-        if unnamed:
-            log.warning("skipping %d files whose names are not UTF-8: %s", len(unnamed), unnamed)
-            skipped["unreadable"] = skipped.get("unreadable", 0) + len(unnamed)
-        report.skipped = dict(sorted(skipped.items()))
+        report.skipped = dict(sorted(result.skip_counts().items()))
         examples: dict[str, list[str]] = {}
         for skip in result.skipped:
             bucket = examples.setdefault(skip.reason, [])
             if len(bucket) < 3:
                 bucket.append(skip.path)
         report.skipped_examples = examples
-        self._apply_changes(db, files, report)
+        self._apply_changes(db, result.files, report)
         touched = bool(report.added or report.changed or report.deleted)
         if self.embedder is not None and not self.settings.no_embed:
             if touched or db.get_meta(VECTORS_SYNCED) != "1":
@@ -160,8 +152,7 @@ class Indexer:
             report.dense = False
             if touched and db.get_meta("embed_model") is not None:
                 db.set_meta(VECTORS_SYNCED, "0")  # earlier vectors no longer match the chunks
-        unchanged = not (report.added or report.changed or report.deleted)
-        stats = self._graph_stats(db, reuse=unchanged)
+        stats = self._graph_stats(db, reuse=not touched)
         self._summarise(db, stats, report)
 
     def _apply_changes(self, db: IndexDB, files: list[SourceFile], report: IndexReport) -> None:
@@ -251,20 +242,19 @@ class Indexer:
             self.progress.start("embed", len(missing))
             for start in range(0, len(missing), EMBED_BATCH):
                 batch = missing[start : start + EMBED_BATCH]
-                cached = db.cached_vectors(model, (text_hash(c) for c in batch))
-                todo = list({text_hash(c): c for c in batch if text_hash(c) not in cached}.values())
+                keys = [text_hash(c) for c in batch]
+                cached = db.cached_vectors(model, keys)
+                todo = {k: c for k, c in zip(keys, batch, strict=True) if k not in cached}
                 if todo:
-                    vecs = self.embedder.encode([c.embed_text for c in todo])
-                    fresh = {text_hash(c): v for c, v in zip(todo, vecs, strict=True)}
+                    vecs = self.embedder.encode([c.embed_text for c in todo.values()])
+                    fresh = dict(zip(todo, vecs, strict=True))
                     db.cache_vectors(model, fresh.items())
                     cached.update(fresh)
                 report.embedded += len(todo)
                 report.embed_cache_hits += len(batch) - len(todo)
-                import numpy as np
-
                 store.upsert(
                     [c.id for c in batch],
-                    np.stack([cached[text_hash(c)] for c in batch]),
+                    np.stack([cached[k] for k in keys]),
                     [_vector_meta(c) for c in batch],
                 )
                 self.progress.advance("embed", len(batch))
@@ -289,11 +279,10 @@ class Indexer:
     def _graph_stats(self, db: IndexDB, *, reuse: bool) -> dict[str, Any]:
         """Return the graph's statistics, rebuilding the graph only when the index moved on."""
         with self._phase("graph"):
-            if reuse and self.layout.graph.exists():
-                digest = manifest_digest(db, self.settings.callgraph_max_work)
-                cached = db.get_meta("graph_stats")
-                if cached and db.get_meta("graph_digest") == digest:
-                    return dict(json.loads(cached))
+            max_work = self.settings.callgraph_max_work
+            cached = db.get_meta("graph_stats")
+            if reuse and cached and graph_is_current(db, self.layout, max_work):
+                return dict(json.loads(cached))
             rebuild_graph(db, self.layout, max_work=self.settings.callgraph_max_work)
             return dict(json.loads(db.get_meta("graph_stats") or "{}"))
 
@@ -314,18 +303,19 @@ class Indexer:
         report.syntax_errors = db.count_syntax_errors()
 
 
-def usable_files(files: list[SourceFile]) -> tuple[list[SourceFile], list[str]]:
-    """Split off files whose path is not valid UTF-8: no store can hold such a name."""
-    good: list[SourceFile] = []
-    bad: list[str] = []
-    for f in files:
-        try:
-            f.path.encode("utf-8")
-        except UnicodeEncodeError:
-            bad.append(ascii(f.path))
-            continue
-        good.append(f)
-    return good, bad
+def walk_repo(
+    root: Path, settings: Settings, on_file: Callable[[str], None] | None = None
+) -> WalkResult:
+    """Walk ``root`` with the walker limits from ``settings`` (shared by index and status)."""
+    from app.index.walker import walk
+
+    return walk(
+        root,
+        max_file_bytes=settings.max_file_bytes,
+        max_line_chars=settings.max_line_chars,
+        extra_ignores=settings.extra_ignores,
+        on_file=on_file,
+    )
 
 
 def _vector_meta(chunk: Any) -> dict[str, Any]:

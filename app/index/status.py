@@ -34,8 +34,7 @@ class IndexStatus:
 
 def index_status(root: Path, settings: Settings) -> IndexStatus:
     """Return how the index of ``root`` differs from the files on disk."""
-    from app.index.indexer import usable_files
-    from app.index.walker import walk
+    from app.index.indexer import VECTORS_SYNCED, walk_repo
 
     root = Path(root).resolve()
     layout = IndexLayout(settings.index_dir_for(root))
@@ -53,16 +52,10 @@ def index_status(root: Path, settings: Settings) -> IndexStatus:
         status.files = len(known)
         status.chunks = db.count("chunks")
         status.embed_model = db.get_meta("embed_model")
-        vectors_lag = db.get_meta("vectors_synced") == "0"
+        vectors_lag = db.get_meta(VECTORS_SYNCED) == "0"
     finally:
         db.close()
-    result = walk(
-        root,
-        max_file_bytes=settings.max_file_bytes,
-        max_line_chars=settings.max_line_chars,
-        extra_ignores=settings.extra_ignores,
-    )
-    on_disk = {f.path: f.sha for f in usable_files(result.files)[0]}
+    on_disk = {f.path: f.sha for f in walk_repo(root, settings).files}
     status.added = sorted(p for p in on_disk if p not in known)
     status.changed = sorted(p for p, sha in on_disk.items() if p in known and known[p].sha != sha)
     status.deleted = sorted(p for p in known if p not in on_disk)

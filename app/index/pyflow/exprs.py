@@ -284,12 +284,8 @@ class ExprLowerer:
         if node is None:
             return None
         t = node.type
-        if t == "identifier":
-            name = text(node)
-            return ["n", self.resolve(name), name]
-        if t == "attribute":
-            return ["a", self.ex(node.child_by_field_name("object")),
-                    text(node.child_by_field_name("attribute"))]
+        if t in ("identifier", "attribute"):
+            return self.ex(node)
         if t == "subscript":
             sub = self.subscript(node)
             return sub if sub[0] == "s" else None

@@ -191,10 +191,6 @@ class IndexDB:
                         (cur.lastrowid, *lexical_fields(c)),
                     )
 
-    def update_file_stat(self, path: str, mtime_ns: int) -> None:
-        """Record a new mtime for a file whose content did not change."""
-        self.conn.execute("UPDATE files SET mtime_ns=? WHERE path=?", (mtime_ns, path))
-
     def delete_file(self, path: str) -> None:
         """Remove a file and all its chunks."""
         with self.transaction():
