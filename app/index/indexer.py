@@ -206,7 +206,11 @@ class Indexer:
             max_tokens=self.settings.chunk_max_tokens,
             count_tokens=counter,
         )
-        pyfacts = self._python_facts(src, parsed.module) if src.language == "python" else None
+        pyfacts = (
+            self._python_facts(src, parsed.module, result.tree)
+            if src.language == "python"
+            else None
+        )
         row = FileRow(
             src.path,
             src.sha,
@@ -219,11 +223,11 @@ class Indexer:
         db.replace_file(row, parsed, chunks, pyfacts)
 
     @staticmethod
-    def _python_facts(src: SourceFile, module: str) -> dict[str, Any] | None:
+    def _python_facts(src: SourceFile, module: str, tree: Any) -> dict[str, Any] | None:
         from app.index.pyflow import extract_facts
 
         try:
-            return extract_facts(module, src.path, src.text)
+            return extract_facts(module, src.path, src.text, tree)
         except Exception as exc:  # a bug in the analyzer must not lose the file
             log.warning("call-graph facts failed for %s: %s", src.path, exc)
             return None

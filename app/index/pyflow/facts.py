@@ -13,12 +13,11 @@ Statement IR (see ``exprs`` for expressions):
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
-import tree_sitter_python
-from tree_sitter import Language, Node, Parser
+from tree_sitter import Node, Tree
 
+from app.index.grammars import get_parser
 from app.index.pyflow.binder import collect, text
 from app.index.pyflow.exprs import ExprLowerer
 from app.index.pyflow.ir import IR, Scope, is_pure
@@ -28,20 +27,17 @@ _METHOD_KINDS = {"staticmethod": "s", "classmethod": "c", "property": "p",
                  "cached_property": "p", "functools.cached_property": "p"}
 
 
-@lru_cache(maxsize=1)
-def _parser() -> Parser:
-    return Parser(Language(tree_sitter_python.language()))
-
-
-def extract_facts(module: str, path: str, text_: str) -> dict[str, Any]:
-    """Parse one file and return its JSON-serialisable facts.
+def extract_facts(module: str, path: str, text_: str, tree: Tree | None = None) -> dict[str, Any]:
+    """Parse one file (unless the indexer already did) and return its JSON-serialisable facts.
 
     Args:
         module: Dotted module name derived from the path (``pkg/mod.py`` -> ``pkg.mod``).
         path: Path relative to the analysed root.
         text_: Source text.
+        tree: The tree-sitter tree of ``text_`` encoded as UTF-8, when already parsed.
     """
-    tree = _parser().parse(text_.encode("utf-8", "replace"))
+    if tree is None:
+        tree = get_parser("python").parse(text_.encode("utf-8", "replace"))
     low = Lowerer(module, path)
     return low.run(tree.root_node)
 
