@@ -16,14 +16,15 @@ SILENT_DECORATORS = frozenset({"staticmethod", "classmethod", "property"})
 def module_name(path: str) -> str:
     """Return the dotted module name of a relative path (``pkg/__init__.py`` -> ``pkg``).
 
+    The indexer's naming (:func:`app.index.parser.module_name`), except that a root
+    ``__init__.py`` has no name of its own: the caller names it after the analysed folder.
+
     Args:
         path: POSIX path of a ``.py`` file relative to the analysed root.
     """
-    p = PurePosixPath(path)
-    parts = list(p.with_suffix("").parts) if p.suffix == ".py" else list(p.parts)
-    if parts and parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
+    from app.index.parser import module_name as indexed_name
+
+    return "" if path == "__init__.py" else indexed_name(path, "python")
 
 
 def is_package_path(path: str) -> bool:
