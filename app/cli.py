@@ -193,6 +193,84 @@ app.command(name="callees")(
 
 
 @app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="A question, a phrase or an identifier.")],
+    repo: RepoOpt = Path("."),
+    k: Annotated[int, typer.Option("-k", "--top", help="How many hits.", min=1)] = 10,
+    as_json: JsonOpt = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show which lanes found each hit and its features.")
+    ] = False,
+    group_by: Annotated[
+        str | None,
+        typer.Option(
+            "--group-by", help="'file': one hit per file first (default); 'chunk': plain chunks."
+        ),
+    ] = None,
+    rerank: Annotated[
+        str | None,
+        typer.Option("--rerank", help="features (default) | none | cross-encoder."),
+    ] = None,
+    lanes: Annotated[
+        str | None,
+        typer.Option(
+            "--lanes", help="Comma list of lanes: lexical,dense,symbol,path (default all)."
+        ),
+    ] = None,
+    no_graph: Annotated[bool, typer.Option("--no-graph", help="No call-graph expansion.")] = False,
+    no_index: Annotated[
+        bool, typer.Option("--no-index", help="Search the index as it is; do not update it first.")
+    ] = False,
+    index_dir: IndexDirOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Search REPO for QUERY; REPO is indexed incrementally first.
+
+    Hybrid retrieval: lexical (BM25), dense (MiniLM), symbol and path lanes fused by reciprocal
+    rank, call-graph expansion, then reranking.
+
+    JSON output (--json) is a list, best first, of
+    {"path", "start_line", "end_line", "symbol", "score", "lanes"}; paths are relative to REPO.
+    """
+    from app.cli_render import RichProgress, print_hits
+    from app.retrieval.models import LANES
+    from app.retrieval.search import Searcher
+
+    services = _services(repo, index_dir)
+    chosen = tuple(x.strip() for x in lanes.split(",") if x.strip()) if lanes else LANES
+    bad = [x for x in chosen if x not in LANES]
+    if bad or not chosen:
+        _fail(f"unknown lane(s) {', '.join(bad) or '(none)'}; choose from {', '.join(LANES)}")
+    if group_by not in (None, "file", "chunk"):
+        _fail(f"--group-by must be 'file' or 'chunk', not {group_by!r}")
+    if rerank not in (None, "features", "none", "cross-encoder"):
+        _fail(f"--rerank must be features, none or cross-encoder, not {rerank!r}")
+    searcher = Searcher(services)
+    if not no_index:
+        enabled = services.settings.progress and not quiet and not as_json
+        with RichProgress(enabled=enabled) as progress:
+            searcher.update_index(progress)
+    options = searcher.default_options(
+        k=k,
+        lanes=chosen,
+        expand=False if no_graph else None,
+        group_by=group_by,
+        rerank=rerank,
+    )
+    hits = searcher.search(query, options)
+    if as_json:
+        records = []
+        for h in hits:
+            rec = h.to_json()
+            if explain:
+                rec["explain"] = {"lanes": h.lanes, "expanded": h.expanded, "features": h.features}
+            records.append(rec)
+        typer.echo(json.dumps(records, indent=2))
+    else:
+        print_hits(hits, explain=explain)
+
+
+@app.command()
 def callgraph(
     path: Annotated[Path, typer.Argument(help="Folder of Python code.", file_okay=False)],
     fmt: Annotated[str, typer.Option("--format", help="Output format: pycg.")] = "pycg",
@@ -216,11 +294,18 @@ def main() -> None:
     """Run the CLI, turning known failures into one-line errors."""
     from app.index.embedder import ModelMissingError
     from app.index.indexer import IndexBusyError
+    from app.retrieval.rerankers import CrossEncoderMissingError
     from app.services import IndexMissingError
 
     try:
         app()
-    except (ModelMissingError, IndexBusyError, IndexMissingError, FileNotFoundError) as exc:
+    except (
+        ModelMissingError,
+        IndexBusyError,
+        IndexMissingError,
+        CrossEncoderMissingError,
+        FileNotFoundError,
+    ) as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:

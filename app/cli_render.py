@@ -107,3 +107,21 @@ def print_report(r: IndexReport) -> None:
     for phase, secs in r.seconds.items():
         table.add_row(phase, f"{secs:.2f}")
     out.print(table)
+
+
+def print_hits(hits: list[Any], *, explain: bool = False) -> None:
+    """Print hits as ``path:start-end  symbol`` lines; ``explain`` adds lanes and features."""
+    if not hits:
+        out.print("no results")
+        return
+    for i, h in enumerate(hits, start=1):
+        where = f"{h.path}:{h.start_line}-{h.end_line}"
+        tag = "  [graph]" if h.expanded else ""
+        out.print(
+            f"{i:>2}. [bold]{where}[/]  {h.symbol or ''}  ({h.score:.3f}){tag}", highlight=False
+        )
+        if explain:
+            lanes = ", ".join(f"{k} #{v}" for k, v in sorted(h.lanes.items(), key=lambda kv: kv[1]))
+            out.print(f"      lanes: {lanes or '-'}", highlight=False)
+            feats = ", ".join(f"{k}={v:g}" for k, v in sorted(h.features.items()))
+            out.print(f"      features: {feats or '-'}", highlight=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -57,6 +58,37 @@ class Settings(BaseSettings):
     """Work budget of the Python points-to call-graph analysis, in statements and calls
     interpreted (about 55k a second on 2 cores; networkx needs 550k). Past it, Python calls are
     resolved by scope and imports only. None: no limit."""
+
+    # Retrieval
+    lane_depth: int = 50
+    """How many chunks each lane hands to fusion."""
+    rrf_k: float = 60.0
+    """Reciprocal rank fusion constant: score = sum of weight / (rrf_k + rank)."""
+    lane_weights_nl: dict[str, float] = Field(
+        default_factory=lambda: {"lexical": 1.0, "dense": 1.0, "symbol": 0.6, "path": 0.4}
+    )
+    """Fusion weights for natural-language queries."""
+    lane_weights_symbol: dict[str, float] = Field(
+        default_factory=lambda: {"lexical": 1.0, "dense": 0.4, "symbol": 2.0, "path": 0.4}
+    )
+    """Fusion weights for bare-identifier queries (symbol lookups)."""
+    expand_top: int = 5
+    """Call-graph expansion: how many of the best hits have their neighbours added."""
+    expand_per_seed: int = 6
+    """Call-graph expansion: neighbours added per seed hit, most-called first."""
+    expand_share: float = 0.5
+    """An expanded chunk's fused score, as a share of its seed's."""
+    rerank: Literal["features", "none", "cross-encoder"] = "features"
+    """'features': the built-in scorer (no download); 'cross-encoder': a sentence-transformers
+    CrossEncoder at ``cross_encoder_model`` over the best candidates; 'none': fusion order."""
+    cross_encoder_model: Path | None = None
+    """Path to a sentence-transformers CrossEncoder model (setting it selects 'cross-encoder')."""
+    cross_encoder_top: int = 30
+    """How many candidates the cross-encoder rescores."""
+    group_by: Literal["file", "chunk"] = "file"
+    """'file': further chunks of an already-listed file are pushed down by ``file_decay``."""
+    file_decay: float = 0.3
+    """Score multiplier for a file's second chunk (squared for its third, and so on)."""
 
     # Output
     progress: bool = True

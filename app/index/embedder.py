@@ -25,7 +25,8 @@ class ModelMissingError(RuntimeError):
     """A configured model is not installed; the message says how to install it."""
 
 
-def _offline_env() -> None:
+def offline_env() -> None:
+    """Keep Hugging Face libraries offline and quiet (call before importing them)."""
     # The hub must never be contacted; set before transformers is imported.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -85,7 +86,7 @@ class Embedder:
         if self._tokenizer is None:
             with self._lock:
                 if self._tokenizer is None:
-                    _offline_env()
+                    offline_env()
                     from transformers import AutoTokenizer
 
                     self._tokenizer = AutoTokenizer.from_pretrained(str(self.path))
@@ -97,7 +98,7 @@ class Embedder:
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    _offline_env()
+                    offline_env()
                     from sentence_transformers import SentenceTransformer
 
                     device = None if self.device == "auto" else self.device
@@ -122,8 +123,9 @@ class Embedder:
         todo = [ln for ln in set(lines) if ln not in memo]
         if todo:
             backend = self._counting_backend()
-            for ln, enc in zip(todo, backend.encode_batch(todo, add_special_tokens=False),
-                               strict=True):
+            for ln, enc in zip(
+                todo, backend.encode_batch(todo, add_special_tokens=False), strict=True
+            ):
                 memo[ln] = len(enc.ids)
             if len(memo) > 200_000:
                 memo.clear()

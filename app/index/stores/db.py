@@ -248,6 +248,14 @@ class IndexDB:
             )
         )
 
+    def chunk_rows(self) -> list[tuple[str, str, int, int, str, str, str | None]]:
+        """Return ``(id, path, start_line, end_line, kind, language, symbol)`` of every chunk."""
+        rows = self.conn.execute(
+            "SELECT id, path, start_line, end_line, kind, language, symbol FROM chunks"
+            " ORDER BY path, start_line"
+        )
+        return [tuple(r) for r in rows]
+
     def all_chunks(self) -> Iterator[Chunk]:
         """Iterate every chunk, by path and line."""
         yield from self._rows_to_chunks(
@@ -316,8 +324,7 @@ class IndexDB:
     def prune_cache(self, model: str) -> int:
         """Drop cached vectors no chunk uses any more; return how many."""
         cur = self.conn.execute(
-            "DELETE FROM embeddings WHERE model=?"
-            " AND hash NOT IN (SELECT text_hash FROM chunks)",
+            "DELETE FROM embeddings WHERE model=? AND hash NOT IN (SELECT text_hash FROM chunks)",
             (model,),
         )
         return cur.rowcount
