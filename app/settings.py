@@ -85,9 +85,9 @@ class Settings(BaseSettings):
     """Path to a sentence-transformers CrossEncoder model (setting it selects 'cross-encoder')."""
     cross_encoder_top: int = 30
     """How many candidates the cross-encoder rescores."""
-    group_by: Literal["file", "chunk"] = "file"
+    group_by: Literal["file", "chunk"] = "chunk"
     """'file': further chunks of an already-listed file are pushed down by ``file_decay``."""
-    file_decay: float = 0.3
+    file_decay: float = 0.0
     """Score multiplier for a file's second chunk (squared for its third, and so on)."""
 
     # Output

@@ -24,7 +24,7 @@ _TEST_PART = re.compile(r"^(tests?|testing|__tests__|spec|specs|test_?utils?|fix
 _TEST_FILE = re.compile(
     r"(^test_.*|.*_test\.\w+$|.*\.(test|spec)\.\w+$|^conftest\.py$|.*_tests?\.rs$|.*Tests?\.java$)"
 )
-_EXAMPLE_PART = re.compile(r"^(examples?|samples?|demos?|docs?|documentation|benchmarks?|bench)$")
+_EXAMPLE_PART = re.compile(r"^(examples?|samples?|demos?|docs|documentation|benchmarks?|bench)$")
 _COMPAT = re.compile(r"(compat|legacy|deprecated|_vendor|vendor|polyfills?|shims?)", re.I)
 _REEXPORT = frozenset({"__init__.py", "index.js", "index.ts", "index.mjs", "mod.rs", "lib.rs"})
 
@@ -141,6 +141,10 @@ class Catalog:
                     self.defs[d.qualname] = d
                     self.defs_by_name[d.name].append(d)
                     self.defs_by_norm[normalise_name(d.name)].append(d)
+        self._defs_by_path: dict[str, list[SymbolDef]] = defaultdict(list)
+        for d in sorted(self.defs.values(), key=lambda d: (d.path, d.start_line, d.end_line)):
+            self._defs_by_path[d.path].append(d)
+        self._def_starts = {p: [d.start_line for d in ds] for p, ds in self._defs_by_path.items()}
         self.flags = {p: file_flags(p) for p in self.by_path}
         self.path_words = {p: path_tokens(p) for p in self.by_path}
         df: dict[str, int] = defaultdict(int)
@@ -173,10 +177,13 @@ class Catalog:
             return min(own, key=lambda c: c.start_line)
         return self.chunk_at(d.path, d.start_line)
 
-    def defines(self, meta: ChunkMeta) -> SymbolDef | None:
-        """Return the symbol whose definition header lies in ``meta``, if any."""
-        if meta.symbol and meta.symbol in self.defs:
-            d = self.defs[meta.symbol]
-            if meta.start_line <= d.start_line <= meta.end_line:
-                return d
-        return None
+    def defines(self, meta: ChunkMeta) -> list[SymbolDef]:
+        """Return the symbols whose definition header lies in ``meta``, outermost first."""
+        defs = self._defs_by_path.get(meta.path, ())
+        i = bisect.bisect_left(self._def_starts[meta.path], meta.start_line) if defs else 0
+        out: list[SymbolDef] = []
+        for d in defs[i:]:
+            if d.start_line > meta.end_line:
+                break
+            out.append(d)
+        return out

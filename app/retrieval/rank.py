@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from app.index.tokens import split_identifier
-from app.retrieval.catalog import CODE_KINDS, Catalog, ChunkMeta, normalise_name
+from app.retrieval.catalog import CODE_KINDS, Catalog, ChunkMeta, SymbolDef, normalise_name
 from app.retrieval.lanes import LaneResult, stem
 from app.retrieval.query import QueryInfo
 
@@ -69,6 +69,7 @@ FEATURES: tuple[str, ...] = (
     "def_exact_nl",
     "def_norm",
     "name_overlap",
+    "coverage",
     "coherence",
     "code",
     "prior",
@@ -77,23 +78,24 @@ FEATURES: tuple[str, ...] = (
 PENALTIES: tuple[str, ...] = ("test", "example", "reexport", "stub", "compat", "prose")
 
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "rrf": 1.0,
-    "lexical_rr": 0.3,
+    "rrf": 1.8,
+    "lexical_rr": 0.338,
     "dense_rr": 0.3,
-    "dense_sim": 0.3,
-    "symbol": 0.3,
-    "path": 0.3,
-    "def_exact_sym": 2.0,
-    "def_exact_nl": 0.4,
-    "def_norm": 0.2,
-    "name_overlap": 0.3,
-    "coherence": 0.1,
-    "code": 0.1,
-    "prior": 0.1,
+    "dense_sim": 0.338,
+    "symbol": 0.0,
+    "path": 0.168,
+    "def_exact_sym": 1.0,
+    "def_exact_nl": 0.0,
+    "def_norm": 0.0,
+    "name_overlap": 1.1,
+    "coverage": 0.0,
+    "coherence": 0.0,
+    "code": 0.0,
+    "prior": 0.0,
     "expanded": 0.0,
     "test": 1.0,
-    "example": 0.7,
-    "reexport": 0.5,
+    "example": 0.0,
+    "reexport": 0.0,
     "stub": 0.5,
     "compat": 0.3,
     "prose": 0.7,
@@ -101,7 +103,11 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 
 
 def compute_features(
-    cands: list[Candidate], q: QueryInfo, cat: Catalog, path_scores: Mapping[str, float]
+    cands: list[Candidate],
+    q: QueryInfo,
+    cat: Catalog,
+    path_scores: Mapping[str, float],
+    coverage: Mapping[str, float] | None = None,
 ) -> None:
     """Fill ``Candidate.features`` (inputs in [0, 1] where possible; penalties are 0/1 flags)."""
     if not cands:
@@ -109,7 +115,6 @@ def compute_features(
     max_fused = max(c.fused for c in cands) or 1.0
     max_dense = max((c.scores.get("dense", 0.0) for c in cands), default=0.0) or 1.0
     max_path = max(path_scores.values(), default=0.0) or 1.0
-    names = set(q.names)
     norms = {normalise_name(n) for n in q.names}
     words = {stem(w) for w in q.words}
     top = sorted(cands, key=lambda c: -c.fused)[:30]
@@ -119,7 +124,8 @@ def compute_features(
     for c in cands:
         m = c.meta
         defined = cat.defines(m)
-        name = defined.name if defined else None
+        exact = any(_names_query(d, q) for d in defined)
+        normed = any(normalise_name(d.name) in norms for d in defined)
         name_words = {stem(p) for p in split_identifier(m.name or "")}
         flags = cat.flags.get(m.path)
         f = {
@@ -127,12 +133,13 @@ def compute_features(
             "lexical_rr": 1.0 / c.ranks["lexical"] if "lexical" in c.ranks else 0.0,
             "dense_rr": 1.0 / c.ranks["dense"] if "dense" in c.ranks else 0.0,
             "dense_sim": max(c.scores.get("dense", 0.0), 0.0) / max_dense,
-            "symbol": c.scores.get("symbol", 0.0) / 4.0,
+            "symbol": min(c.scores.get("symbol", 0.0) / 4.3, 1.0),
             "path": path_scores.get(m.path, 0.0) / max_path,
-            "def_exact_sym": float(q.is_symbol and name in names),
-            "def_exact_nl": float(not q.is_symbol and name in names),
-            "def_norm": float(name is not None and normalise_name(name) in norms),
+            "def_exact_sym": float(q.is_symbol and exact),
+            "def_exact_nl": float(not q.is_symbol and exact),
+            "def_norm": float(normed),
             "name_overlap": len(words & name_words) / len(words) if words else 0.0,
+            "coverage": (coverage or {}).get(m.id, 0.0),
             "coherence": math.log1p(max(per_file.get(m.path, 0) - 1, 0)) / math.log(30),
             "code": float(m.kind in CODE_KINDS),
             "prior": c.prior,
@@ -145,6 +152,17 @@ def compute_features(
             "prose": float(m.kind in ("markdown", "text", "config")),
         }
         c.features = f
+
+
+def _names_query(d: SymbolDef, q: QueryInfo) -> bool:
+    """True when ``d`` is what an identifier of the query names (qualifier included)."""
+    for ident in q.identifiers:
+        parts = ident.split(".")
+        if d.name != parts[-1]:
+            continue
+        if len(parts) == 1 or d.qualname == ident or d.qualname.endswith("." + ident):
+            return True
+    return False
 
 
 def feature_score(features: Mapping[str, float], weights: Mapping[str, float]) -> float:

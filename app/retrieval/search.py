@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from app.retrieval.catalog import Catalog
+from app.retrieval.coverage import CoverageScorer
 from app.retrieval.expand import apply_prior, expand
 from app.retrieval.lanes import LaneResult, dense_lane, lexical_lane, path_lane, symbol_lane
 from app.retrieval.models import Hit, SearchOptions
@@ -39,6 +40,7 @@ class _Loaded:
     catalog: Catalog
     graph: CodeGraph | None
     vectors: VectorStore | None
+    coverage: CoverageScorer
 
 
 class Searcher:
@@ -84,7 +86,9 @@ class Searcher:
             from app.index.stores.vectors import VectorStore
 
             vectors = VectorStore(self.services.layout.chroma, model)
-        return _Loaded(db, Catalog(db, graph), graph, vectors)
+        catalog = Catalog(db, graph)
+        coverage = CoverageScorer(self._texts_from(db), db.doc_freq, len(catalog.chunks))
+        return _Loaded(db, catalog, graph, vectors, coverage)
 
     @property
     def reranker(self) -> Reranker:
@@ -122,10 +126,10 @@ class Searcher:
 
     def candidates(self, query: str, options: SearchOptions) -> list[Candidate]:
         """Run the pipeline and return every scored candidate, best first."""
-        st = self._state()
         q = analyse(query)
-        if not q.text.strip():
+        if not any(ch.isalnum() for ch in q.text):
             return []
+        st = self._state()
         lanes = self._run_lanes(st, q, options)
         s = self.settings
         weights = s.lane_weights_symbol if q.is_symbol else s.lane_weights_nl
@@ -142,7 +146,8 @@ class Searcher:
             apply_prior(pool, st.graph)
         cands = list(pool.values())
         path_scores = lanes["path"].files if "path" in lanes else {}
-        compute_features(cands, q, st.catalog, path_scores)
+        cover = st.coverage.scores(q, [c.meta.id for c in cands])
+        compute_features(cands, q, st.catalog, path_scores, cover)
         self._reranker_for(options).rerank(q, cands, self._texts)
         if options.group_by == "file":
             return diversify(cands, s.file_decay)
@@ -176,8 +181,14 @@ class Searcher:
         return out
 
     def _texts(self, ids: Sequence[str]) -> Mapping[str, str]:
-        chunks = self._state().db.chunks_by_ids(ids)
-        return {c.id: c.text for c in chunks}
+        return self._texts_from(self._state().db)(ids)
+
+    @staticmethod
+    def _texts_from(db: IndexDB) -> Callable[[Sequence[str]], Mapping[str, str]]:
+        def texts(ids: Sequence[str]) -> Mapping[str, str]:
+            return {c.id: c.text for c in db.chunks_by_ids(ids)}
+
+        return texts
 
     @staticmethod
     def _hit(c: Candidate) -> Hit:

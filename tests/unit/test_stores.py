@@ -106,3 +106,29 @@ def test_vector_store_real_chroma_persists(tmp_path):
 def test_sqlite_has_fts5():
     con = sqlite3.connect(":memory:")
     con.execute("CREATE VIRTUAL TABLE t USING fts5(x)")
+
+
+def test_version_2_index_gets_a_stemmed_lexical_table_and_keeps_its_vectors(tmp_path):
+    db = IndexDB(tmp_path / "i.db")
+    db.replace_file(
+        _row("a.py"),
+        ParsedFile("a.py", "python", "a"),
+        [_chunk("a.py", 1, 2, "def emit(event):\n    queue.put(event)", "a.emit")],
+        None,
+    )
+    db.cache_vectors("m", [("h1", np.ones(384, dtype=np.float32))])
+    # Turn it into what version 2 wrote: an unstemmed lexical table.
+    db.conn.execute("DROP TABLE lexical")
+    db.conn.execute(
+        "CREATE VIRTUAL TABLE lexical USING fts5(path_tokens, symbol_tokens, body_tokens,"
+        " tokenize = \"unicode61 tokenchars '_'\")"
+    )
+    db.set_meta("schema_version", "2")
+    assert db.lexical_search("emits") == []
+    db.close()
+
+    db = IndexDB(tmp_path / "i.db")
+    assert db.get_meta("schema_version") == "3"
+    assert [h[0][:8] for h in db.lexical_search("which function emits events")] == ["a.py:1-2"]
+    assert db.doc_freq(["emitting", "nothing"]) == {"emitting": 1, "nothing": 0}
+    assert list(db.cached_vectors("m", ["h1"])) == ["h1"]

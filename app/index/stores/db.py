@@ -22,9 +22,15 @@ import numpy as np
 from app.index.models import Chunk, ParsedFile
 from app.index.tokens import code_tokens
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+_LEXICAL_ONLY_CHANGES = {2}
+"""Older schema versions that differ only in the lexical table: migrated in place."""
 
-_SCHEMA = """
+_LEXICAL = """CREATE VIRTUAL TABLE IF NOT EXISTS lexical USING fts5(
+    path_tokens, symbol_tokens, body_tokens, tokenize = "porter unicode61 tokenchars '_'"
+);"""
+
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY, sha TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
@@ -40,9 +46,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_path ON chunks(path);
 CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(text_hash);
-CREATE VIRTUAL TABLE IF NOT EXISTS lexical USING fts5(
-    path_tokens, symbol_tokens, body_tokens, tokenize = "unicode61 tokenchars '_'"
-);
+{_LEXICAL}
 CREATE TABLE IF NOT EXISTS embeddings (
     model TEXT NOT NULL, hash TEXT NOT NULL, vec BLOB NOT NULL, PRIMARY KEY (model, hash)
 );
@@ -78,6 +82,9 @@ class IndexDB:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             version = self._read_version()
+            if version in _LEXICAL_ONLY_CHANGES:
+                self._rebuild_lexical()
+                version = SCHEMA_VERSION
             if version is not None and version != SCHEMA_VERSION:
                 raise IndexCorruptError(
                     f"index schema version {version} != {SCHEMA_VERSION} (made by another "
@@ -98,6 +105,20 @@ class IndexDB:
             return None
         got = self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         return int(got[0]) if got else None
+
+    def _rebuild_lexical(self) -> None:
+        """Recreate the FTS5 table from the chunk table (manifest and vector cache are kept)."""
+        with self.transaction():
+            self.conn.execute("DROP TABLE IF EXISTS lexical")
+            self.conn.execute(_LEXICAL)
+            rows = self.conn.execute(f"SELECT rowid, {_CHUNK_COLS} FROM chunks").fetchall()
+            chunks = self._rows_to_chunks(r[1:] for r in rows)
+            self.conn.executemany(
+                "INSERT INTO lexical(rowid, path_tokens, symbol_tokens, body_tokens)"
+                " VALUES (?,?,?,?)",
+                [(r[0], *lexical_fields(c)) for r, c in zip(rows, chunks, strict=True)],
+            )
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
 
     def close(self) -> None:
         """Close the connection."""
@@ -297,6 +318,16 @@ class IndexDB:
             (match, k),
         )
         return [(r[0], float(r[1])) for r in rows]
+
+    def doc_freq(self, terms: Iterable[str]) -> dict[str, int]:
+        """Return how many chunks contain each term (stemmed like the index)."""
+        out: dict[str, int] = {}
+        for t in set(terms):
+            row = self.conn.execute(
+                "SELECT count(*) FROM lexical WHERE lexical MATCH ?", (f'"{t}"',)
+            ).fetchone()
+            out[t] = int(row[0])
+        return out
 
     # -- embedding cache ----------------------------------------------------------------------
     def cached_vectors(self, model: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
