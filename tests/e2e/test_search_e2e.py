@@ -9,28 +9,12 @@ import sys
 import pytest
 
 from tests.conftest import write_tree
+from tests.e2e.test_index_e2e import REPO as BASE_REPO
 
 pytestmark = pytest.mark.slow
 
 REPO: dict[str, str | bytes] = {
-    "shop/__init__.py": "",
-    "shop/cart.py": (
-        "from shop.pricing import apply_discount\n\n\n"
-        'class Cart:\n    """A shopping cart holding items and computing totals."""\n\n'
-        "    def __init__(self):\n        self.items = []\n\n"
-        "    def add(self, price):\n        self.items.append(price)\n\n"
-        "    def total(self):\n        return apply_discount(sum(self.items))\n"
-    ),
-    "shop/pricing.py": (
-        'def apply_discount(amount):\n    """Take ten percent off orders above one hundred."""\n'
-        "    if amount > 100:\n        return amount * 0.9\n    return amount\n"
-    ),
-    "shop/retry.py": (
-        "import time\n\n\ndef with_retries(fn, attempts=3):\n"
-        '    """Call fn again with exponential backoff when it raises."""\n'
-        "    for i in range(attempts):\n        try:\n            return fn()\n"
-        "        except Exception:\n            time.sleep(2 ** i)\n"
-    ),
+    **BASE_REPO,
     "shop/mailer.py": (
         "import smtplib\n\n\ndef send_receipt(address, body):\n"
         '    """Email the customer a receipt for their purchase."""\n'
