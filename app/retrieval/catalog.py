@@ -141,6 +141,11 @@ class Catalog:
                     self.defs[d.qualname] = d
                     self.defs_by_name[d.name].append(d)
                     self.defs_by_norm[normalise_name(d.name)].append(d)
+        self.members: dict[str, list[SymbolDef]] = defaultdict(list)
+        for d in self.defs.values():
+            owner = d.qualname.rsplit(".", 1)[0]
+            if owner in self.defs:
+                self.members[owner].append(d)
         self._defs_by_path: dict[str, list[SymbolDef]] = defaultdict(list)
         for d in sorted(self.defs.values(), key=lambda d: (d.path, d.start_line, d.end_line)):
             self._defs_by_path[d.path].append(d)

@@ -112,12 +112,25 @@ def _word_matches(cat: Catalog, q: QueryInfo) -> list[tuple[SymbolDef, float]]:
     return out
 
 
+_OWNER_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "type"})
+
+
+def _member_matches(cat: Catalog, q: QueryInfo) -> list[tuple[SymbolDef, float]]:
+    """Members of the classes a question names ("how does Router match paths?")."""
+    out: list[tuple[SymbolDef, float]] = []
+    for name in q.names:
+        owners = [d for d in cat.defs_by_name.get(name, ()) if d.kind in _OWNER_KINDS]
+        for owner in owners[:3]:
+            out.extend((d, 0.5) for d in cat.members.get(owner.qualname, ())[:60])
+    return out
+
+
 def symbol_lane(cat: Catalog, q: QueryInfo, n: int) -> LaneResult:
     """Definitions of the identifiers (and name-like word runs) in the query."""
     best: dict[str, float] = {}
     matches = [m for ident in q.identifiers for m in _identifier_matches(cat, ident)]
     if not q.is_symbol:
-        matches += _word_matches(cat, q)
+        matches += _word_matches(cat, q) + _member_matches(cat, q)
     for d, tier in matches:
         chunk = cat.definition_chunk(d)
         if chunk is not None:

@@ -69,6 +69,7 @@ FEATURES: tuple[str, ...] = (
     "def_exact_nl",
     "def_norm",
     "name_overlap",
+    "member",
     "coverage",
     "coherence",
     "code",
@@ -88,6 +89,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "def_exact_nl": 0.0,
     "def_norm": 0.0,
     "name_overlap": 1.1,
+    "member": 0.5,
     "coverage": 0.0,
     "coherence": 0.0,
     "code": 0.0,
@@ -116,6 +118,7 @@ def compute_features(
     max_dense = max((c.scores.get("dense", 0.0) for c in cands), default=0.0) or 1.0
     max_path = max(path_scores.values(), default=0.0) or 1.0
     norms = {normalise_name(n) for n in q.names}
+    owners = set() if q.is_symbol else set(q.names)
     words = {stem(w) for w in q.words}
     top = sorted(cands, key=lambda c: -c.fused)[:30]
     per_file: dict[str, int] = defaultdict(int)
@@ -139,6 +142,7 @@ def compute_features(
             "def_exact_nl": float(not q.is_symbol and exact),
             "def_norm": float(normed),
             "name_overlap": len(words & name_words) / len(words) if words else 0.0,
+            "member": float(bool(owners) and bool(owners & set((m.symbol or "").split(".")[:-1]))),
             "coverage": (coverage or {}).get(m.id, 0.0),
             "coherence": math.log1p(max(per_file.get(m.path, 0) - 1, 0)) / math.log(30),
             "code": float(m.kind in CODE_KINDS),
