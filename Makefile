@@ -35,6 +35,8 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/pycg_bench.py
 	$(BIN)/python bench/index_bench.py
+	$(BIN)/python bench/retrieval/run.py --fetch --split test
+	$(BIN)/python bench/search_speed.py
 	$(BIN)/python bench/summarize.py
 
 clean:

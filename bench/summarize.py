@@ -53,6 +53,11 @@ def main() -> None:
             "",
         ]
     lines.append(f"Machine: {idx.get('machine', {})}; date {idx.get('date', '?')}")
+    for name, title in (("retrieval.md", "Retrieval ladder"), ("search_speed.md", "Search speed")):
+        path = RESULTS / name
+        if path.exists():
+            body = path.read_text().split("\n", 1)[1]  # drop the file's own title
+            lines += ["", f"## {title}", body.strip()]
     (RESULTS / "summary.md").write_text("\n".join(lines) + "\n")
     print((RESULTS / "summary.md").read_text())
 

@@ -13,6 +13,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from app.index.tokens import split_identifier
 
 if TYPE_CHECKING:
@@ -113,6 +115,9 @@ class Catalog:
 
     def __init__(self, db: IndexDB, graph: CodeGraph | None) -> None:
         """Load chunk metadata from ``db`` and definitions from ``graph``."""
+        self.file_paths: list[str] = []
+        self.file_matrix: np.ndarray | None = None
+        self._file_row: dict[str, int] = {}
         self.chunks: dict[str, ChunkMeta] = {}
         self.by_path: dict[str, list[ChunkMeta]] = defaultdict(list)
         for row in db.chunk_rows():
@@ -158,6 +163,28 @@ class Catalog:
                 df[w] += 1
         n = max(len(self.by_path), 1)
         self.path_idf = {w: math.log(1 + n / c) for w, c in df.items()}
+
+    def load_file_vectors(self, db: IndexDB, model: str) -> None:
+        """Compute each file's centroid of chunk vectors (unit length) from the vector cache."""
+        sums: dict[str, np.ndarray] = {}
+        for path, vec in db.chunk_vectors(model):
+            if path in sums:
+                sums[path] += vec
+            else:
+                sums[path] = vec.astype(np.float32).copy()
+        self.file_paths = list(sums)
+        if sums:
+            mat = np.stack([sums[p] for p in self.file_paths])
+            mat /= np.maximum(np.linalg.norm(mat, axis=1, keepdims=True), 1e-9)
+            self.file_matrix = mat
+        self._file_row = {p: i for i, p in enumerate(self.file_paths)}
+
+    def file_similarity(self, vector: np.ndarray) -> dict[str, float]:
+        """Cosine similarity of ``vector`` to every file centroid."""
+        if self.file_matrix is None:
+            return {}
+        sims = self.file_matrix @ np.asarray(vector, dtype=np.float32)
+        return dict(zip(self.file_paths, sims.tolist(), strict=True))
 
     def chunk_at(self, path: str, line: int) -> ChunkMeta | None:
         """Return the smallest chunk of ``path`` that contains ``line``."""

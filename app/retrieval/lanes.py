@@ -36,6 +36,8 @@ class LaneResult:
 
     ranked: list[tuple[str, float]]
     files: dict[str, float] = field(default_factory=dict)
+    vector: np.ndarray | None = None
+    """The dense lane's query embedding (reused for file-level similarity)."""
 
 
 def lexical_lane(
@@ -52,7 +54,8 @@ def dense_lane(
     n: int,
 ) -> LaneResult:
     """Nearest chunks by cosine similarity of the query embedding."""
-    return LaneResult(query(encode(q.text), n))
+    vec = encode(q.text)
+    return LaneResult(query(vec, n), vector=vec)
 
 
 def stem(word: str) -> str:

@@ -20,9 +20,9 @@ class SearchOptions:
     expand: bool = True
     """Add definitions, callers and callees of the top hits from the code graph."""
     rerank: RerankMode = "features"
-    group_by: GroupBy = "file"
-    """'file': at most one hit per file in the top slots (further chunks of a file are pushed
-    down); 'chunk': plain chunk ranking."""
+    group_by: GroupBy = "chunk"
+    """'chunk': plain chunk ranking (the default, by measurement); 'file': further chunks of an
+    already-listed file are pushed down (``Settings.file_decay``)."""
 
 
 @dataclass(slots=True)

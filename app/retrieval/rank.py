@@ -71,6 +71,7 @@ FEATURES: tuple[str, ...] = (
     "name_overlap",
     "member",
     "coverage",
+    "file_dense",
     "coherence",
     "code",
     "prior",
@@ -79,24 +80,25 @@ FEATURES: tuple[str, ...] = (
 PENALTIES: tuple[str, ...] = ("test", "example", "reexport", "stub", "compat", "prose")
 
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "rrf": 1.8,
-    "lexical_rr": 0.338,
-    "dense_rr": 0.3,
-    "dense_sim": 0.338,
+    "rrf": 0.75,
+    "lexical_rr": 0.6,
+    "dense_rr": 0.5,
+    "dense_sim": 0.3,
     "symbol": 0.0,
-    "path": 0.168,
-    "def_exact_sym": 1.0,
+    "path": 0.3,
+    "def_exact_sym": 2.0,
     "def_exact_nl": 0.0,
-    "def_norm": 0.0,
-    "name_overlap": 1.1,
+    "def_norm": 0.5,
+    "name_overlap": 0.9,
     "member": 0.5,
-    "coverage": 0.0,
-    "coherence": 0.0,
-    "code": 0.0,
-    "prior": 0.0,
+    "coverage": 0.3,
+    "file_dense": 0.3,
+    "coherence": -0.2,
+    "code": 0.3,
+    "prior": -0.3,
     "expanded": 0.0,
     "test": 1.0,
-    "example": 0.0,
+    "example": 0.7,
     "reexport": 0.0,
     "stub": 0.5,
     "compat": 0.3,
@@ -110,6 +112,7 @@ def compute_features(
     cat: Catalog,
     path_scores: Mapping[str, float],
     coverage: Mapping[str, float] | None = None,
+    file_sims: Mapping[str, float] | None = None,
 ) -> None:
     """Fill ``Candidate.features`` (inputs in [0, 1] where possible; penalties are 0/1 flags)."""
     if not cands:
@@ -117,6 +120,8 @@ def compute_features(
     max_fused = max(c.fused for c in cands) or 1.0
     max_dense = max((c.scores.get("dense", 0.0) for c in cands), default=0.0) or 1.0
     max_path = max(path_scores.values(), default=0.0) or 1.0
+    file_sims = file_sims or {}
+    max_file = max((file_sims.get(c.meta.path, 0.0) for c in cands), default=0.0) or 1.0
     norms = {normalise_name(n) for n in q.names}
     owners = set() if q.is_symbol else set(q.names)
     words = {stem(w) for w in q.words}
@@ -140,10 +145,11 @@ def compute_features(
             "path": path_scores.get(m.path, 0.0) / max_path,
             "def_exact_sym": float(q.is_symbol and exact),
             "def_exact_nl": float(not q.is_symbol and exact),
-            "def_norm": float(normed),
+            "def_norm": float(q.is_symbol and normed),
             "name_overlap": len(words & name_words) / len(words) if words else 0.0,
             "member": float(bool(owners) and bool(owners & set((m.symbol or "").split(".")[:-1]))),
             "coverage": (coverage or {}).get(m.id, 0.0),
+            "file_dense": max(file_sims.get(m.path, 0.0), 0.0) / max_file,
             "coherence": math.log1p(max(per_file.get(m.path, 0) - 1, 0)) / math.log(30),
             "code": float(m.kind in CODE_KINDS),
             "prior": c.prior,
@@ -170,10 +176,14 @@ def _names_query(d: SymbolDef, q: QueryInfo) -> bool:
 
 
 def feature_score(features: Mapping[str, float], weights: Mapping[str, float]) -> float:
-    """Linear score over FEATURES, times ``exp(-w)`` for each penalty flag that is set."""
+    """Return ``exp(linear score over FEATURES - weighted penalty flags)``.
+
+    Log-linear, so the score is always positive: a penalty multiplies it by ``exp(-w)`` and
+    file grouping can decay it, whatever the sign of the linear part.
+    """
     base = sum(weights.get(n, 0.0) * features.get(n, 0.0) for n in FEATURES)
     damp = sum(weights.get(n, 0.0) * features.get(n, 0.0) for n in PENALTIES)
-    return base * math.exp(-damp)
+    return math.exp(base - damp)
 
 
 def diversify(cands: list[Candidate], decay: float) -> list[Candidate]:

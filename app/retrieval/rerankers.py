@@ -29,14 +29,14 @@ class Reranker(Protocol):
 
 
 class FusionOrder:
-    """No reranking: the fused (and graph-expanded) score is the score."""
+    """No reranking: the fused score (expanded chunks: a share of their seed's) is the score."""
 
     name = "none"
 
     def rerank(self, q: QueryInfo, cands: list[Candidate], texts: TextsFn) -> None:
         """Copy the fused score."""
         for c in cands:
-            c.score = c.fused * (1.0 + 0.5 * c.prior)
+            c.score = c.fused
 
 
 class FeatureReranker:

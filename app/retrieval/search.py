@@ -53,6 +53,7 @@ class Searcher:
         self._reranker = reranker
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
+        self._search_lock = threading.Lock()
 
     # ----------------------------------------------------------------- lifecycle
     def update_index(self, progress: Progress | None = None) -> IndexReport:
@@ -87,6 +88,8 @@ class Searcher:
 
             vectors = VectorStore(self.services.layout.chroma, model)
         catalog = Catalog(db, graph)
+        if vectors is not None and model:
+            catalog.load_file_vectors(db, model)
         coverage = CoverageScorer(self._texts_from(db), db.doc_freq, len(catalog.chunks))
         return _Loaded(db, catalog, graph, vectors, coverage)
 
@@ -125,7 +128,14 @@ class Searcher:
         return [self._hit(c) for c in cands[: options.k]]
 
     def candidates(self, query: str, options: SearchOptions) -> list[Candidate]:
-        """Run the pipeline and return every scored candidate, best first."""
+        """Run the pipeline and return every scored candidate, best first.
+
+        Thread-safe: searches from several threads share the loaded state one at a time.
+        """
+        with self._search_lock:
+            return self._candidates(query, options)
+
+    def _candidates(self, query: str, options: SearchOptions) -> list[Candidate]:
         q = analyse(query)
         if not any(ch.isalnum() for ch in q.text):
             return []
@@ -147,7 +157,9 @@ class Searcher:
         cands = list(pool.values())
         path_scores = lanes["path"].files if "path" in lanes else {}
         cover = st.coverage.scores(q, [c.meta.id for c in cands])
-        compute_features(cands, q, st.catalog, path_scores, cover)
+        vec = lanes["dense"].vector if "dense" in lanes else None
+        file_sims = st.catalog.file_similarity(vec) if vec is not None else {}
+        compute_features(cands, q, st.catalog, path_scores, cover, file_sims)
         self._reranker_for(options).rerank(q, cands, self._texts)
         if options.group_by == "file":
             return diversify(cands, s.file_decay)

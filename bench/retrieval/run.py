@@ -2,7 +2,7 @@
 
 Usage:
     .venv/bin/python bench/retrieval/run.py [--split test|dev|all] [--corpora a,b]
-        [--stages bm25,dense,hybrid,expand,rerank,full] [--fetch] [--make-queries]
+        [--stages bm25,dense,hybrid,expand,rerank,by-file] [--fetch] [--make-queries]
 
 ``--fetch`` downloads the pinned corpora (skipping what is cached) and builds their
 doc-stripped copies; ``--make-queries`` rebuilds ``sets/*.jsonl`` from the original sources.
@@ -44,8 +44,10 @@ STAGES: dict[str, SearchOptions] = {
     "hybrid": SearchOptions(expand=False, rerank="none", group_by="chunk"),
     "expand": SearchOptions(rerank="none", group_by="chunk"),
     "rerank": SearchOptions(group_by="chunk"),
-    "full": SearchOptions(),
+    "by-file": SearchOptions(group_by="file"),
 }
+"""The ladder. ``rerank`` is the default pipeline (``SearchOptions()``); ``by-file`` adds
+``--group-by file`` (one chunk per file first)."""
 SearchFn = Callable[[str], Sequence[metrics.Hit]]
 
 

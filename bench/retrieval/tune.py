@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -33,6 +34,25 @@ from app.retrieval.rank import DEFAULT_WEIGHTS, FEATURES, PENALTIES  # noqa: E40
 from app.retrieval.search import Searcher  # noqa: E402
 
 PARAMS = (*FEATURES, *PENALTIES)
+START_WEIGHTS: dict[str, float] = {
+    **{name: 0.3 for name in FEATURES},
+    "rrf": 1.0,
+    "def_exact_sym": 2.0,
+    "def_exact_nl": 0.4,
+    "def_norm": 0.5,
+    "member": 0.5,
+    "expanded": 0.0,
+    "test": 1.0,
+    "example": 0.7,
+    "reexport": 0.5,
+    "stub": 0.5,
+    "compat": 0.3,
+    "prose": 0.7,
+}
+"""Where tuning starts: the design's priors (definitions up, tests and shims down)."""
+MIN_GAIN = 0.002
+"""A change must lift mean dev NDCG@10 by this much (about one query moving up in one corpus),
+so weights of features the benchmark barely exercises keep their designed values."""
 SIGNED = frozenset({"expanded", "prior", "coherence", "code", "path"})
 """Features that may also count against a candidate."""
 
@@ -51,7 +71,7 @@ class Query:
     def ndcg(self, w_lin: np.ndarray, w_pen: np.ndarray, decay: float) -> float:
         if not self.hits:
             return 0.0
-        score = (self.lin @ w_lin) * np.exp(-(self.pen @ w_pen))
+        score = np.exp(self.lin @ w_lin - self.pen @ w_pen)
         order = np.argsort(-score, kind="stable")
         if decay < 1.0:
             seen: dict[str, int] = defaultdict(int)
@@ -84,8 +104,10 @@ def collect(selected: list[corpora.Corpus], split: str) -> list[Query]:
     return out
 
 
-def tune(qs: list[Query], passes: int) -> tuple[dict[str, float], float, float]:
-    weights = dict(DEFAULT_WEIGHTS)
+def tune(
+    qs: list[Query], passes: int, start: dict[str, float]
+) -> tuple[dict[str, float], float, float]:
+    weights = dict(start)
     decay = 1.0
     best = objective(qs, weights, decay)
     print(f"start ndcg@10 {best:.4f}")
@@ -104,7 +126,7 @@ def tune(qs: list[Query], passes: int) -> tuple[dict[str, float], float, float]:
                     got = objective(qs, weights, v)
                 else:
                     got = objective(qs, {**weights, name: v}, decay)
-                if got > best + 1e-4:
+                if got > best + MIN_GAIN:
                     best, improved = got, True
                     if name == "decay":
                         decay = v
@@ -120,13 +142,24 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpora", default=None)
     ap.add_argument("--passes", type=int, default=3)
+    ap.add_argument(
+        "--from-priors", action="store_true", help="start from the design priors, not the defaults"
+    )
+    ap.add_argument(
+        "--cache", type=Path, help="pickle of the collected candidates (reused if it exists)"
+    )
     args = ap.parse_args()
     selected = corpora.select(args.corpora)
-    dev = collect(selected, "dev")
-    test = collect(selected, "test")
+    if args.cache and args.cache.exists():
+        dev, test = pickle.loads(args.cache.read_bytes())
+    else:
+        dev, test = collect(selected, "dev"), collect(selected, "test")
+        if args.cache:
+            args.cache.write_bytes(pickle.dumps((dev, test)))
     base_dev = objective(dev, dict(DEFAULT_WEIGHTS), 1.0)
     base_test = objective(test, dict(DEFAULT_WEIGHTS), 1.0)
-    weights, decay, best = tune(dev, args.passes)
+    start = START_WEIGHTS if args.from_priors else DEFAULT_WEIGHTS
+    weights, decay, best = tune(dev, args.passes, {**START_WEIGHTS, **start})
     doc = {
         "dev_queries": len(dev),
         "before": {"dev": round(base_dev, 4), "test": round(base_test, 4)},

@@ -164,13 +164,16 @@ def test_compute_features_inputs():
     assert src["code"] == 1.0
 
 
-def test_feature_score_is_linear_then_damped_by_penalties():
-    w = {"rrf": 2.0, "code": 1.0, "test": 0.5}
-    assert feature_score({"rrf": 0.5, "code": 1.0}, w) == pytest.approx(2.0)
+def test_feature_score_is_log_linear_and_damped_by_penalties():
+    w = {"rrf": 2.0, "code": 1.0, "test": 0.5, "prior": -1.0}
+    assert feature_score({"rrf": 0.5, "code": 1.0}, w) == pytest.approx(math.exp(2.0))
     assert feature_score({"rrf": 0.5, "code": 1.0, "test": 1.0}, w) == pytest.approx(
-        2.0 * math.exp(-0.5)
+        math.exp(2.0) * math.exp(-0.5)
     )
-    assert feature_score({"unknown": 5.0}, w) == 0.0
+    assert feature_score({"unknown": 5.0}, w) == 1.0
+    # a negative linear part still gives a positive score, still damped by penalties
+    low = feature_score({"prior": 1.0}, w)
+    assert 0 < feature_score({"prior": 1.0, "test": 1.0}, w) < low < 1.0
 
 
 @pytest.mark.parametrize(
@@ -229,15 +232,15 @@ def test_feature_reranker_takes_custom_weights():
     (c,) = fuse({"lexical": LaneResult([("a.py:1", 1.0)])}, cat, {}).values()
     compute_features([c], analyse("thing"), cat, {})
     FeatureReranker({"code": 3.0}).rerank(analyse("thing"), [c], no_texts)
-    assert c.score == pytest.approx(3.0)
+    assert c.score == pytest.approx(math.exp(3.0))
 
 
-def test_fusion_order_scores_by_fused_and_prior():
+def test_fusion_order_scores_by_fused_alone():
     cat = catalog(row("a.py", 1))
     (c,) = fuse({"lexical": LaneResult([("a.py:1", 1.0)])}, cat, {}).values()
-    c.prior = 1.0
+    c.prior = 1.0  # the prior is a reranker feature, not part of the fusion order
     FusionOrder().rerank(analyse("x"), [c], no_texts)
-    assert c.score == pytest.approx(1.5 * c.fused)
+    assert c.score == pytest.approx(c.fused) and c.score > 0
 
 
 # ---------------------------------------------------------------------------------- diversify
