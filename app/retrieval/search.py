@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from app.retrieval.catalog import Catalog
 from app.retrieval.coverage import CoverageScorer
@@ -43,6 +45,65 @@ class _Loaded:
     coverage: CoverageScorer
 
 
+@dataclass(slots=True)
+class Pool:
+    """Fused candidates of one or more queries, with the evidence ranking needs later."""
+
+    cands: dict[str, Candidate] = field(default_factory=dict)
+    path_scores: dict[str, float] = field(default_factory=dict)
+    vector: np.ndarray | None = None
+    """The (first) query's embedding, for file-level similarity."""
+
+    def add(self, c: Candidate) -> None:
+        """Merge ``c``: fused scores add up; each lane keeps its best rank and score."""
+        have = self.cands.get(c.meta.id)
+        if have is None:
+            self.cands[c.meta.id] = c
+            return
+        have.fused += c.fused
+        for lane, rank in c.ranks.items():
+            if rank < have.ranks.get(lane, rank + 1):
+                have.ranks[lane] = rank
+                have.scores[lane] = c.scores.get(lane, 0.0)
+
+    def to_state(self) -> dict[str, Any]:
+        """Return plain values (JSON-ready) for a graph state or a checkpoint."""
+        return {
+            "cands": [
+                {
+                    "id": c.meta.id,
+                    "fused": c.fused,
+                    "ranks": dict(c.ranks),
+                    "scores": dict(c.scores),
+                    "expanded": c.expanded,
+                    "prior": c.prior,
+                }
+                for c in self.cands.values()
+            ],
+            "path_scores": dict(self.path_scores),
+            "vector": None if self.vector is None else [float(x) for x in self.vector],
+        }
+
+    @classmethod
+    def from_state(cls, data: Mapping[str, Any], catalog: Catalog) -> Pool:
+        """Rebuild from :meth:`to_state` against ``catalog``."""
+        pool = cls(path_scores=dict(data.get("path_scores", {})))
+        vec = data.get("vector")
+        pool.vector = None if vec is None else np.asarray(vec, dtype=np.float32)
+        for d in data.get("cands", ()):
+            meta = catalog.chunks.get(d["id"])
+            if meta is not None:
+                pool.cands[meta.id] = Candidate(
+                    meta,
+                    ranks=dict(d["ranks"]),
+                    scores=dict(d["scores"]),
+                    fused=float(d["fused"]),
+                    expanded=bool(d["expanded"]),
+                    prior=float(d.get("prior", 0.0)),
+                )
+        return pool
+
+
 class Searcher:
     """Hybrid code search over one repository's index."""
 
@@ -53,7 +114,7 @@ class Searcher:
         self._reranker = reranker
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
-        self._search_lock = threading.Lock()
+        self._search_lock = threading.RLock()
 
     # ----------------------------------------------------------------- lifecycle
     def update_index(self, progress: Progress | None = None) -> IndexReport:
@@ -124,46 +185,87 @@ class Searcher:
     def search(self, query: str, options: SearchOptions | None = None) -> list[Hit]:
         """Return the best ``options.k`` hits for ``query``, best first."""
         options = options or self.default_options()
-        cands = self.candidates(query, options)
-        return [self._hit(c) for c in cands[: options.k]]
+        return self.hits(self.candidates(query, options), options.k)
 
     def candidates(self, query: str, options: SearchOptions) -> list[Candidate]:
         """Run the pipeline and return every scored candidate, best first.
 
         Thread-safe: searches from several threads share the loaded state one at a time.
         """
-        with self._search_lock:
-            return self._candidates(query, options)
-
-    def _candidates(self, query: str, options: SearchOptions) -> list[Candidate]:
-        q = analyse(query)
-        if not any(ch.isalnum() for ch in q.text):
+        if not any(ch.isalnum() for ch in query):
             return []
-        st = self._state()
-        lanes = self._run_lanes(st, q, options)
-        s = self.settings
-        weights = s.lane_weights_symbol if q.is_symbol else s.lane_weights_nl
-        pool = fuse(lanes, st.catalog, weights, s.rrf_k)
-        if options.expand and st.graph is not None and pool:
+        pool = self.retrieve([query], options)
+        if options.expand:
+            self.expand(pool)
+        return self.rank(query, pool, options)
+
+    # ----------------------------------------------------------------- stages
+    # The question graph runs these as separate nodes (retrieve -> expand -> rerank) over
+    # several queries (sub-questions, hypothetical code); ``Pool.to_state`` makes the
+    # candidates checkpointable between nodes.
+    def retrieve(self, queries: Sequence[str], options: SearchOptions) -> Pool:
+        """Run the lanes for each query and fuse them.
+
+        A candidate found by several queries adds up its fused scores.
+        """
+        with self._search_lock:
+            st = self._state()
+            pool = Pool()
+            s = self.settings
+            for text in queries:
+                q = analyse(text)
+                if not any(ch.isalnum() for ch in q.text):
+                    continue
+                lanes = self._run_lanes(st, q, options)
+                weights = s.lane_weights_symbol if q.is_symbol else s.lane_weights_nl
+                for c in fuse(lanes, st.catalog, weights, s.rrf_k).values():
+                    pool.add(c)
+                if "path" in lanes:
+                    for path, score in lanes["path"].files.items():
+                        pool.path_scores[path] = max(pool.path_scores.get(path, 0.0), score)
+                if pool.vector is None and "dense" in lanes:
+                    pool.vector = lanes["dense"].vector
+            return pool
+
+    def expand(self, pool: Pool) -> None:
+        """Add call-graph neighbours of the best candidates and set the PageRank prior."""
+        with self._search_lock:
+            st = self._state()
+            s = self.settings
+            if st.graph is None or not pool.cands:
+                return
             expand(
-                pool,
+                pool.cands,
                 st.catalog,
                 st.graph,
                 top=s.expand_top,
                 per_seed=s.expand_per_seed,
                 share=s.expand_share,
             )
-            apply_prior(pool, st.graph)
-        cands = list(pool.values())
-        path_scores = lanes["path"].files if "path" in lanes else {}
-        cover = st.coverage.scores(q, [c.meta.id for c in cands])
-        vec = lanes["dense"].vector if "dense" in lanes else None
-        file_sims = st.catalog.file_similarity(vec) if vec is not None else {}
-        compute_features(cands, q, st.catalog, path_scores, cover, file_sims)
-        self._reranker_for(options).rerank(q, cands, self._texts)
-        if options.group_by == "file":
-            return diversify(cands, s.file_decay)
-        return sorted(cands, key=lambda c: (-c.score, c.meta.id))
+            apply_prior(pool.cands, st.graph)
+
+    def rank(self, query: str, pool: Pool, options: SearchOptions) -> list[Candidate]:
+        """Compute features for ``query``, rerank and group; return candidates best first."""
+        with self._search_lock:
+            st = self._state()
+            q = analyse(query)
+            cands = list(pool.cands.values())
+            cover = st.coverage.scores(q, [c.meta.id for c in cands])
+            vec = pool.vector
+            file_sims = st.catalog.file_similarity(vec) if vec is not None else {}
+            compute_features(cands, q, st.catalog, pool.path_scores, cover, file_sims)
+            self._reranker_for(options).rerank(q, cands, self._texts)
+            if options.group_by == "file":
+                return diversify(cands, self.settings.file_decay)
+            return sorted(cands, key=lambda c: (-c.score, c.meta.id))
+
+    def pool_from_state(self, data: Mapping[str, Any]) -> Pool:
+        """Rebuild a :class:`Pool` from :meth:`Pool.to_state` (chunks deleted since are dropped)."""
+        return Pool.from_state(data, self._state().catalog)
+
+    def hits(self, cands: Sequence[Candidate], k: int) -> list[Hit]:
+        """Turn the best ``k`` candidates into hits."""
+        return [self._hit(c) for c in cands[:k]]
 
     def _reranker_for(self, options: SearchOptions) -> Reranker:
         if options.rerank == "none":
