@@ -270,6 +270,105 @@ def search(
         print_hits(hits, explain=explain)
 
 
+def _answer_interrupt(request: dict[str, Any]) -> dict[str, Any]:
+    """Ask the human at the terminal (``--interactive``)."""
+    if request.get("type") == "review_plan":
+        typer.echo("Plan:", err=True)
+        for i, step in enumerate(request.get("plan", []), start=1):
+            typer.echo(f"  {i}. {step}", err=True)
+        choice = typer.prompt("approve / edit / abort", default="approve", err=True)
+        if choice.startswith("ab"):
+            return {"action": "abort"}
+        if choice.startswith("ed"):
+            raw = typer.prompt("sub-questions, separated by ';'", err=True)
+            return {"action": "edit", "plan": [p.strip() for p in raw.split(";")]}
+        return {"action": "approve"}
+    typer.echo(
+        f"Low confidence ({request.get('confidence', 0):.2f}) for: {request.get('question')}",
+        err=True,
+    )
+    for h in request.get("hits", []):
+        typer.echo(
+            f"  {h['path']}:{h['start_line']}-{h['end_line']}  {h.get('symbol') or ''}", err=True
+        )
+    choice = typer.prompt("hint / answer / abort", default="answer", err=True)
+    if choice.startswith("ab"):
+        return {"action": "abort"}
+    if choice.startswith("h"):
+        return {"action": "hint", "hint": typer.prompt("hint (names, files, words)", err=True)}
+    return {"action": "answer"}
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question about the code base.")],
+    repo: RepoOpt = Path("."),
+    as_json: JsonOpt = False,
+    thread: Annotated[
+        str | None,
+        typer.Option("--thread", help="Continue this conversation (printed after each answer)."),
+    ] = None,
+    interactive: Annotated[
+        bool,
+        typer.Option("--interactive", "-i", help="Review the plan and decide on weak evidence."),
+    ] = False,
+    llm: Annotated[
+        str | None,
+        typer.Option("--llm", help="embedded (default) | ollama:MODEL | gguf:/path/model.gguf"),
+    ] = None,
+    hyde: Annotated[
+        bool | None, typer.Option("--hyde/--no-hyde", help="Search with hypothetical code.")
+    ] = None,
+    decompose: Annotated[
+        bool | None, typer.Option("--decompose/--no-decompose", help="Split into sub-questions.")
+    ] = None,
+    no_index: Annotated[
+        bool, typer.Option("--no-index", help="Use the index as it is; do not update it first.")
+    ] = False,
+    index_dir: IndexDirOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+) -> None:
+    """Answer QUESTION about REPO with cited code (path:start-end), checked against the files.
+
+    Runs the question graph: condense, route (call-graph questions are answered from the code
+    graph), search, check the evidence, answer with the local LLM, verify every citation.
+    """
+    from dataclasses import replace
+
+    from app.assistant import Assistant
+    from app.cli_render import RichProgress, print_answer
+    from app.services import Services
+    from graphs import QuestionContext
+
+    if not repo.is_dir():
+        _fail(f"{repo} is not a directory")
+    services = Services(repo, _settings(index_dir=index_dir, llm=llm))
+    assistant = Assistant(services)
+    show = services.settings.progress and not quiet and not as_json
+    if not no_index:
+        with RichProgress(enabled=show) as progress:
+            assistant.searcher.update_index(progress)
+    ctx = QuestionContext(interactive=interactive)
+    toggles = {"hyde": hyde, "decompose": decompose}
+    ctx = replace(ctx, **{k: v for k, v in toggles.items() if v is not None})
+
+    def on_update(node: str, update: dict[str, Any]) -> None:
+        if show:
+            typer.echo(f"  · {node}", err=True)
+
+    result = assistant.ask(
+        question,
+        thread_id=thread,
+        context=ctx,
+        on_update=on_update,
+        on_interrupt=_answer_interrupt if interactive else None,
+    )
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), indent=2))
+    else:
+        print_answer(result)
+
+
 @app.command()
 def callgraph(
     path: Annotated[Path, typer.Argument(help="Folder of Python code.", file_okay=False)],
@@ -294,6 +393,7 @@ def main() -> None:
     """Run the CLI, turning known failures into one-line errors."""
     from app.index.embedder import ModelMissingError
     from app.index.indexer import IndexBusyError
+    from app.llm import LLMUnavailableError
     from app.retrieval.rerankers import CrossEncoderMissingError
     from app.services import IndexMissingError
 
@@ -304,6 +404,7 @@ def main() -> None:
         IndexBusyError,
         IndexMissingError,
         CrossEncoderMissingError,
+        LLMUnavailableError,
         FileNotFoundError,
     ) as exc:
         typer.echo(f"error: {exc}", err=True)

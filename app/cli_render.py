@@ -125,3 +125,21 @@ def print_hits(hits: list[Any], *, explain: bool = False) -> None:
             out.print(f"      lanes: {lanes or '-'}", highlight=False)
             feats = ", ".join(f"{k}={v:g}" for k, v in sorted(h.features.items()))
             out.print(f"      features: {feats or '-'}", highlight=False)
+
+
+def print_answer(result: Any) -> None:
+    """Print an answer, its numbered verified citations, the trace and the thread id."""
+    out.print(result.answer, highlight=False, markup=False)
+    if result.citations:
+        out.print("\nCitations (verified against the files):")
+        for i, c in enumerate(result.citations, start=1):
+            out.print(f"  [{i}] {c['path']}:{c['start_line']}-{c['end_line']}", highlight=False)
+    if result.rejected:
+        out.print(f"({len(result.rejected)} citation(s) failed verification and were removed)")
+    err.print(f"trace: {' → '.join(result.trace)}", highlight=False, markup=False)
+    err.print(
+        f"thread: {result.thread_id} (continue with --thread {result.thread_id}); "
+        f"status: {result.status}; LLM calls: {result.llm_calls}",
+        highlight=False,
+        markup=False,
+    )

@@ -17,6 +17,8 @@ from app.index.report import IndexReport
 from app.settings import Settings
 
 if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
     from app.index.embedder import Embedder
     from app.index.graph import CodeGraph
 
@@ -43,6 +45,13 @@ class Services:
 
         s = self.settings
         return Embedder(s.embed_model, device=s.device, batch_size=s.embed_batch_size)
+
+    @cached_property
+    def llm(self) -> BaseChatModel:
+        """Return the chat model ``settings.llm`` names (an embedded model starts on first use)."""
+        from app.llm import make_chat_model
+
+        return make_chat_model(self.settings)
 
     def index(self, progress: Progress | None = None, *, embed: bool = True) -> IndexReport:
         """Bring the index up to date; ``embed=False`` leaves dense vectors for later."""

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -89,6 +89,29 @@ class Settings(BaseSettings):
     """'file': further chunks of an already-listed file are pushed down by ``file_decay``."""
     file_decay: float = 0.0
     """Score multiplier for a file's second chunk (squared for its third, and so on)."""
+
+    # LLM
+    llm: str = "embedded"
+    """Chat model: 'embedded' (SmolLM2-135M-Instruct in process through llama.cpp),
+    'gguf:/path/to/model.gguf' (another GGUF model, same route) or 'ollama:MODEL'."""
+    llm_temperature: float = 0.0
+    llm_max_tokens: int = 512
+    """Most tokens the chat model generates per call."""
+    llm_timeout: float = 120
+    """Seconds a chat-model call may take."""
+    llm_ctx: int = 4096
+    """Context window of the chat model, in tokens (llama.cpp's n_ctx, Ollama's num_ctx)."""
+    llm_threads: int | None = None
+    """CPU threads llama.cpp uses. None: all cores (os.cpu_count())."""
+    ollama_host: str = Field(
+        default="http://localhost:11434",
+        validation_alias=AliasChoices("CODERAG_OLLAMA_HOST", "OLLAMA_HOST", "ollama_host"),
+    )
+    """Ollama server URL (or host:port), from CODERAG_OLLAMA_HOST or else OLLAMA_HOST."""
+
+    # Conversations
+    threads_db: Path | None = None
+    """SQLite file of conversation threads (default: ``<home>/threads.sqlite``)."""
 
     # Output
     progress: bool = True

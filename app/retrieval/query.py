@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from app.index.tokens import STOP_WORDS, split_identifier
 
-_TOKEN = re.compile(r"[A-Za-z_$][\w$]*(?:(?:\.|::|#|->)[A-Za-z_$][\w$]*)*(?:\(\))?")
+IDENT_TOKEN = re.compile(r"[A-Za-z_$][\w$]*(?:(?:\.|::|#|->)[A-Za-z_$][\w$]*)*(?:\(\))?")
 _QUERY_NOISE = frozenset(
     """code function functions method methods class classes file files implement implemented
     implementation implementations defined define definition work works handle handles handled
@@ -39,7 +39,8 @@ class QueryInfo:
         return tuple(i.rsplit(".", 1)[-1] for i in self.identifiers)
 
 
-def _is_code_like(token: str, position: int) -> bool:
+def is_code_like(token: str, position: int) -> bool:
+    """Return True when ``token`` looks like code (a capitalised word counts after the start)."""
     core = token.removesuffix("()")
     if core != token or any(s in core for s in (".", "::", "#", "->")):
         return True
@@ -50,7 +51,8 @@ def _is_code_like(token: str, position: int) -> bool:
     return core[:1].isupper() and position > 0 and core.lower() not in STOP_WORDS
 
 
-def _normalise(token: str) -> str:
+def normalise_identifier(token: str) -> str:
+    """Write ``Sinatra::Base``, ``obj#method`` and ``call()`` as dotted names."""
     core = token.removesuffix("()")
     for sep in ("::", "#", "->"):
         core = core.replace(sep, ".")
@@ -60,18 +62,21 @@ def _normalise(token: str) -> str:
 def analyse(text: str) -> QueryInfo:
     """Classify ``text`` and extract its identifiers and content words."""
     stripped = text.strip().strip("`'\"?")
-    tokens = [m.group(0) for m in _TOKEN.finditer(stripped)]
+    tokens = [m.group(0) for m in IDENT_TOKEN.finditer(stripped)]
     bare = len(tokens) >= 1 and len(tokens) <= 2 and not re.search(r"[^\w$.:#()\->\s]", stripped)
-    bare = bare and (len(tokens) == 1 or all(_is_code_like(t, 1) for t in tokens))
+    bare = bare and (len(tokens) == 1 or all(is_code_like(t, 1) for t in tokens))
     identifiers: list[str] = []
     for pos, tok in enumerate(tokens):
-        if bare or _is_code_like(tok, pos):
-            norm = _normalise(tok)
+        if bare or is_code_like(tok, pos):
+            norm = normalise_identifier(tok)
             if norm not in identifiers:
                 identifiers.append(norm)
     words: list[str] = []
     for tok in tokens:
-        for part in [_normalise(tok).lower(), *split_identifier(_normalise(tok).replace(".", "_"))]:
+        for part in [
+            normalise_identifier(tok).lower(),
+            *split_identifier(normalise_identifier(tok).replace(".", "_")),
+        ]:
             part = part.strip("_$().")
             if (
                 len(part) >= 2

@@ -254,7 +254,7 @@ class Searcher:
             vec = pool.vector
             file_sims = st.catalog.file_similarity(vec) if vec is not None else {}
             compute_features(cands, q, st.catalog, pool.path_scores, cover, file_sims)
-            self._reranker_for(options).rerank(q, cands, self._texts)
+            self._reranker_for(options).rerank(q, cands, self.texts)
             if options.group_by == "file":
                 return diversify(cands, self.settings.file_decay)
             return sorted(cands, key=lambda c: (-c.score, c.meta.id))
@@ -294,7 +294,19 @@ class Searcher:
                 out[lane] = path_lane(st.catalog, q, n)
         return out
 
-    def _texts(self, ids: Sequence[str]) -> Mapping[str, str]:
+    def indexed_paths(self) -> set[str]:
+        """Return the relative paths of the files that have chunks in the index."""
+        return set(self._state().catalog.by_path)
+
+    def main_language(self) -> str:
+        """Return the language most of the index's chunks are written in."""
+        counts: dict[str, int] = {}
+        for c in self._state().catalog.chunks.values():
+            counts[c.language] = counts.get(c.language, 0) + 1
+        return max(counts, key=lambda k: counts[k]) if counts else "text"
+
+    def texts(self, ids: Sequence[str]) -> Mapping[str, str]:
+        """Return the text of each chunk id."""
         return self._texts_from(self._state().db)(ids)
 
     @staticmethod

@@ -1,0 +1,152 @@
+"""``make_chat_model``: the LangChain chat model picked by ``CODERAG_LLM``.
+
+* ``embedded`` (default): SmolLM2-135M-Instruct in process through llama.cpp (``xllamacpp``);
+* ``gguf:/path/to/model.gguf``: the same route with the user's model;
+* ``ollama:MODEL``: a model served by Ollama at ``OLLAMA_HOST``.
+
+The llama.cpp routes speak the OpenAI API to a loopback server (``ChatOpenAI``).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, TypeVar, cast
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, SecretStr
+
+from app.llm.embedded import LlamaConfig, gguf_path, llama_server_url, smollm2_path
+from app.llm.errors import LLMUnavailableError
+from app.llm.spec import parse_spec
+from app.settings import Settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from langchain_core.language_models import BaseChatModel, LanguageModelInput
+    from langchain_core.runnables import Runnable
+
+M = TypeVar("M", bound=BaseModel)
+
+OLLAMA_PORT = 11434
+
+
+def make_chat_model(settings: Settings) -> BaseChatModel:
+    """Return the chat model ``settings.llm`` names, configured from the ``llm_*`` settings.
+
+    The llama.cpp routes start (or reuse) the in-process server here; Ollama is not contacted
+    until the first call (use :func:`check_available` to fail fast).
+
+    Raises:
+        LLMUnavailableError: for a bad ``CODERAG_LLM``, a missing model file or package, or a
+            model llama.cpp cannot load.
+    """
+    spec = parse_spec(settings.llm)
+    if spec.kind == "ollama":
+        return _ollama(spec.target, settings)
+    path = smollm2_path() if spec.kind == "embedded" else gguf_path(spec.target)
+    return _llama(path, settings)
+
+
+def check_available(model: BaseChatModel, timeout: float = 3.0) -> None:
+    """Fail fast, within ``timeout`` seconds, when ``model`` cannot answer.
+
+    Pings the model's server; for Ollama also checks that the model is pulled. Other kinds
+    of chat model are assumed available.
+
+    Raises:
+        LLMUnavailableError: with what to do next.
+    """
+    from langchain_ollama import ChatOllama
+    from langchain_openai import ChatOpenAI
+
+    if isinstance(model, ChatOllama):
+        _ping_ollama(model.base_url or ollama_url(""), model.model, timeout)
+    elif isinstance(model, ChatOpenAI) and model.openai_api_base:
+        _ping_openai(model.openai_api_base, timeout)
+
+
+def structured(model: BaseChatModel, schema: type[M]) -> Runnable[LanguageModelInput, M]:
+    """Return ``model`` answering with ``schema`` instances.
+
+    Uses JSON-schema constrained decoding (a llama.cpp grammar, Ollama's ``format``), so even
+    a small model produces parsable output.
+    """
+    runnable = model.with_structured_output(schema, method="json_schema")
+    return cast("Runnable[LanguageModelInput, M]", runnable)
+
+
+def ollama_url(host: str) -> str:
+    """Normalise an ``OLLAMA_HOST`` value (``host``, ``host:port`` or a URL) to a base URL."""
+    value = host.strip() or f"http://localhost:{OLLAMA_PORT}"
+    if "://" not in value:
+        value = f"http://{value}"
+    parts = urlsplit(value)
+    netloc = parts.netloc if parts.port else f"{parts.netloc}:{OLLAMA_PORT}"
+    return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
+def _llama(path: Path, settings: Settings) -> BaseChatModel:
+    import openai
+    from langchain_openai import ChatOpenAI
+
+    threads = settings.llm_threads or os.cpu_count() or 1
+    url = llama_server_url(LlamaConfig(path, settings.llm_ctx, threads))
+    return ChatOpenAI(
+        base_url=f"{url}/v1",
+        api_key=SecretStr("local"),
+        model=path.stem,
+        temperature=settings.llm_temperature,
+        max_completion_tokens=settings.llm_max_tokens,
+        timeout=settings.llm_timeout,
+        max_retries=0,
+        # loopback traffic must not go through an HTTP(S)_PROXY from the environment
+        http_client=openai.DefaultHttpxClient(trust_env=False),
+        http_async_client=openai.DefaultAsyncHttpxClient(trust_env=False),
+    )
+
+
+def _ollama(name: str, settings: Settings) -> BaseChatModel:
+    from langchain_ollama import ChatOllama
+
+    return ChatOllama(
+        model=name,
+        base_url=ollama_url(settings.ollama_host),
+        temperature=settings.llm_temperature,
+        num_predict=settings.llm_max_tokens,
+        num_ctx=settings.llm_ctx,
+        client_kwargs={"timeout": settings.llm_timeout},
+    )
+
+
+def _ping_ollama(base_url: str, name: str, timeout: float) -> None:
+    import httpx
+
+    url = f"{base_url.rstrip('/')}/api/tags"
+    try:
+        resp = httpx.get(url, timeout=timeout)
+        resp.raise_for_status()
+        listed = resp.json().get("models") or []
+    except (httpx.HTTPError, ValueError) as exc:
+        raise LLMUnavailableError(
+            f"Ollama is not reachable ({type(exc).__name__}: {exc}): start `ollama serve` "
+            f"or set OLLAMA_HOST; tried {url}"
+        ) from exc
+    names = [str(m.get("model") or m.get("name") or "") for m in listed]
+    if not any(n == name or n.startswith(f"{name}:") for n in names):
+        raise LLMUnavailableError(
+            f"Ollama at {base_url} has no model {name!r} (it has: {', '.join(names) or 'none'}): "
+            f"run `ollama pull {name}`"
+        )
+
+
+def _ping_openai(base_url: str, timeout: float) -> None:
+    import httpx
+
+    url = f"{base_url.rstrip('/')}/models"
+    try:
+        httpx.get(url, timeout=timeout, trust_env=False).raise_for_status()
+    except httpx.HTTPError as exc:
+        raise LLMUnavailableError(
+            f"the chat model server does not answer ({type(exc).__name__}: {exc}); tried {url}"
+        ) from exc

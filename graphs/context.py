@@ -1,0 +1,36 @@
+"""Per-run switches and bounds (LangGraph ``context_schema``): ablations flip these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionContext:
+    """Which optional steps run, and how many retries each loop may take."""
+
+    condense: bool = True
+    """Rewrite a follow-up into a standalone question with the LLM."""
+    decompose: bool = False
+    """Split a conceptual question into sub-questions with the LLM (off by default: it does
+    not help retrieval on our benchmark with the embedded model, see bench/results)."""
+    hyde: bool = False
+    """Search with LLM-written hypothetical code as well (off by default, as above)."""
+    rewrite: bool = True
+    """On weak context, have the LLM write a new query (else keywords are used)."""
+    expand: bool = True
+    """Call-graph expansion of the hits."""
+    verify: bool = True
+    """Re-check citations against the files (check_answer); off only for ablations."""
+    interactive: bool = False
+    """Ask the human: review the plan, and decide on low confidence (interrupts)."""
+    max_context_retries: int = 1
+    """Extra retrieval rounds when the context is weak."""
+    max_answer_retries: int = 1
+    """Extra answer drafts when citations fail verification."""
+    k: int = 6
+    """Chunks of evidence given to the answer."""
+    min_confidence: float = 0.5
+    """Below this, the context is weak: rewrite, then ask the human or answer carefully."""
+    max_sub_questions: int = 3
+    """Upper bound on decompose's plan."""

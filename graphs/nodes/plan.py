@@ -1,0 +1,71 @@
+"""decompose (sub-questions), review_plan (human interrupt) and hyde (hypothetical code)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langgraph.runtime import Runtime
+from langgraph.types import Command, interrupt
+from pydantic import BaseModel, Field
+
+from graphs.context import QuestionContext
+from graphs.deps import Deps
+from graphs.llm_calls import ask_structured, ask_text
+from graphs.state import QuestionState
+from prompts import render
+
+
+class Plan(BaseModel):
+    """The LLM's split of a question into search questions."""
+
+    sub_questions: list[str] = Field(default_factory=list, max_length=5)
+
+
+def decompose(
+    state: QuestionState, runtime: Runtime[QuestionContext], *, deps: Deps
+) -> dict[str, Any]:
+    """Split a broad question into at most ``max_sub_questions`` searches (or keep it whole)."""
+    question = state.get("standalone", "")
+    ctx = runtime.context
+    if not ctx.decompose:
+        return {"plan": [question], "trace": ["decompose:off"]}
+    prompt = render("decompose", question=question, max_parts=ctx.max_sub_questions)
+    plan = ask_structured(deps, prompt, Plan)
+    subs = [s.strip() for s in (plan.sub_questions if plan else []) if len(s.strip()) > 3]
+    # The original question always stays first: a tiny model's split only adds searches.
+    merged = [question, *[s for s in subs if s != question]][: ctx.max_sub_questions + 1]
+    return {"plan": merged, "llm_calls": 1, "trace": ["decompose"]}
+
+
+def review_plan(
+    state: QuestionState, runtime: Runtime[QuestionContext]
+) -> Command[Literal["hyde", "__end__"]]:
+    """Let the human approve, edit or abort the plan (only in interactive runs)."""
+    if not runtime.context.interactive:
+        return Command(goto="hyde")
+    reply = interrupt({"type": "review_plan", "plan": state.get("plan", [])})
+    action = reply.get("action", "approve") if isinstance(reply, dict) else "approve"
+    if action == "abort":
+        return Command(
+            goto="__end__",
+            update={"status": "aborted", "answer": "Stopped at plan review.", "trace": ["abort"]},
+        )
+    update: dict[str, Any] = {"trace": ["review_plan"]}
+    if action == "edit":
+        edited = [s.strip() for s in reply.get("plan", []) if str(s).strip()]
+        if edited:
+            update["plan"] = edited
+    return Command(goto="hyde", update=update)
+
+
+def hyde(state: QuestionState, runtime: Runtime[QuestionContext], *, deps: Deps) -> dict[str, Any]:
+    """Add a hypothetical code snippet per sub-question to the searches (HyDE)."""
+    plan = state.get("plan") or [state.get("standalone", "")]
+    if not runtime.context.hyde:
+        return {"queries": list(plan), "trace": ["hyde:off"]}
+    snippets = []
+    for sub in plan:
+        code = ask_text(deps, render("hyde", question=sub, language=deps.language), max_chars=800)
+        if code:
+            snippets.append(code)
+    return {"queries": [*plan, *snippets], "llm_calls": len(plan), "trace": ["hyde"]}

@@ -1,0 +1,188 @@
+"""answer (LLM over numbered evidence), graph_answer (from the code graph), chitchat, finish."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from langchain_core.messages import AIMessage
+from langgraph.runtime import Runtime
+
+from app.answer import render_no_evidence
+from graphs.context import QuestionContext
+from graphs.deps import Deps
+from graphs.llm_calls import ask_text
+from graphs.state import QuestionState
+from prompts import render
+
+_MARKER = re.compile(r"\[(\d{1,2})\]")
+_MAX_SITES = 15
+_ANSWER_BLOCKS = 4
+"""Evidence blocks shown to the model (a small model loses the thread in long prompts)."""
+_BLOCK_LINES = 20
+_HEADER_LINES = 30
+"""A definition is cited by its first lines: whole classes can exceed a citation's span."""
+
+
+def _where(c: dict[str, Any]) -> str:
+    return f"{c['path']}:{c['start_line']}-{c['end_line']}"
+
+
+def _blocks(context: list[dict[str, Any]]) -> str:
+    return "\n\n".join(
+        f"[{c['n']}] {_where(c)} {c.get('symbol') or ''}\n"
+        + "\n".join(c["text"].splitlines()[:_BLOCK_LINES])
+        for c in context
+    )
+
+
+def _cite(text: str, context: list[dict[str, Any]]) -> str:
+    """Turn the model's ``[n]`` markers into ``path:start-end``; drop numbers it made up."""
+    by_n = {c["n"]: c for c in context}
+
+    def sub(m: re.Match[str]) -> str:
+        c = by_n.get(int(m.group(1)))
+        return f"({_where(c)})" if c else ""
+
+    return _MARKER.sub(sub, text)
+
+
+def _prose(text: str, context: list[dict[str, Any]]) -> str:
+    """Drop lines the model copied from the evidence (small models echo code)."""
+    corpus = "\n".join(c["text"] for c in context)
+    headers = [f"{_where(c)} {c.get('symbol') or ''}".strip() for c in context]
+    kept = []
+    for line in text.splitlines():
+        bare = line.strip()
+        copied = len(bare) > 8 and (bare in corpus or any(h in bare for h in headers))
+        if copied or len(re.findall(r"[A-Za-z]{2,}", bare)) < 3 or bare.startswith("```"):
+            continue
+        kept.append(line)
+    return "\n".join(kept).strip()
+
+
+def _pointers(context: list[dict[str, Any]]) -> str:
+    """A deterministic list of where the evidence is, each line citing its own span."""
+    lines = []
+    for c in context:
+        name = (c.get("symbol") or "").rsplit(".", 1)[-1]
+        if name and re.search(rf"\b{re.escape(name)}\b", c["text"]):
+            lines.append(f"- `{name}`: {_where(c)}")
+        else:
+            lines.append(f"- {_where(c)}")
+    return "\n".join(lines)
+
+
+def answer(
+    state: QuestionState, runtime: Runtime[QuestionContext], *, deps: Deps
+) -> dict[str, Any]:
+    """Draft an answer from the numbered evidence; say so plainly when there is none."""
+    context = state.get("context", [])
+    attempts = state.get("answer_attempts", 0) + 1
+    question = state.get("standalone", "")
+    if not context:
+        return {
+            "answer": render_no_evidence(question, state.get("hits", [])),
+            "status": "no_evidence",
+            "answer_attempts": attempts,
+            "trace": ["answer"],
+        }
+    feedback = state.get("feedback", "")
+    prompt = render(
+        "answer",
+        question=question,
+        context=_blocks(context[:_ANSWER_BLOCKS]),
+        max_sentences=4,
+        feedback=f"\n{feedback}" if feedback else "",
+    )
+    text = _cite(_prose(ask_text(deps, prompt) or "", context), context).strip()
+    body = f"{text}\n\n" if text else ""
+    return {
+        "answer": f"{body}Where to look:\n{_pointers(context[:3])}",
+        "status": "answered",
+        "answer_attempts": attempts,
+        "llm_calls": 1,
+        "trace": ["answer"],
+    }
+
+
+def graph_answer(state: QuestionState, *, deps: Deps) -> dict[str, Any]:
+    """Answer who-calls / what-calls / where-defined from the code graph, citing each site."""
+    graph = deps.code_graph()
+    target = state.get("target", "")
+    defs = graph.definitions(target)
+    if not defs:
+        hits = [h.to_json() for h in deps.searcher.search(target)[:5]]
+        return {
+            "answer": render_no_evidence(state.get("standalone", ""), hits),
+            "status": "no_evidence",
+            "hits": hits,
+            "trace": ["graph_answer"],
+        }
+    qual = defs[0]
+    name = qual.rsplit(".", 1)[-1]
+    where = _span(graph, qual)
+    lines = [f"`{name}` is defined at {where}."]
+    relation = state.get("relation", "definition")
+    if relation == "definition":
+        lines += [f"- also defined: {_span(graph, q)}" for q in defs[1:5]]
+    elif relation == "callers":
+        sites = graph.callers(qual)
+        lines.append(f"It has {len(sites)} call site(s):" if sites else "No call sites found.")
+        lines += [
+            f"- line {s.line} calls `{name}`: {s.path}:{s.line}-{s.line}"
+            for s in sites[:_MAX_SITES]
+        ]
+    else:
+        sites = _unique_sites(graph.callees(qual))
+        lines.append(f"It makes {len(sites)} call(s):" if sites else "It calls nothing we resolve.")
+        lines += [
+            f"- line {s.line} calls `{s.qualname.rsplit('.', 1)[-1]}`: {s.path}:{s.line}-{s.line}"
+            for s in sites[:_MAX_SITES]
+        ]
+    if relation != "definition" and len(sites) > _MAX_SITES:
+        lines.append(f"... and {len(sites) - _MAX_SITES} more.")
+    return {
+        "answer": "\n".join(lines),
+        "status": "answered",
+        "memory_symbols": [qual],
+        "trace": ["graph_answer"],
+    }
+
+
+def _unique_sites(sites: list[Any]) -> list[Any]:
+    """One entry per (line, called name): an unresolved call has several candidates."""
+    seen: set[tuple[str, int, str]] = set()
+    out = []
+    for s in sites:
+        key = (s.path, s.line, s.qualname.rsplit(".", 1)[-1])
+        if key not in seen:
+            seen.add(key)
+            out.append(s)
+    return out
+
+
+def _span(graph: Any, qual: str) -> str:
+    n = graph.symbol(qual) or {}
+    start, end = int(n.get("start_line", 1)), int(n.get("end_line", 1))
+    return f"{n.get('path')}:{start}-{min(end, start + _HEADER_LINES - 1)}"
+
+
+def chitchat(state: QuestionState, *, deps: Deps) -> dict[str, Any]:
+    """Say what coderag can do (no LLM: a fixed, honest reply)."""
+    return {
+        "answer": render("chitchat", repo=deps.root.name),
+        "status": "chitchat",
+        "trace": ["chitchat"],
+    }
+
+
+def finish(state: QuestionState) -> dict[str, Any]:
+    """Record the answer in the conversation and remember its symbols for follow-ups."""
+    symbols = [h["symbol"] for h in state.get("hits", []) if h.get("symbol")]
+    memory = state.get("memory_symbols", []) if state.get("route") == "callgraph" else symbols[:5]
+    return {
+        "messages": [AIMessage(state.get("answer", ""))],
+        "memory_symbols": memory,
+        "trace": ["finish"],
+    }

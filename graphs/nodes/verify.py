@@ -1,0 +1,62 @@
+"""check_answer: re-open every cited span; retry the draft or strip what does not hold."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langgraph.runtime import Runtime
+from langgraph.types import Command
+
+from app.answer import check_answer as check_citations
+from app.answer import parse_citations, render_no_evidence, strip_invalid
+from graphs.context import QuestionContext
+from graphs.deps import Deps
+from graphs.state import QuestionState
+
+
+def _spans(citations: list[Any]) -> list[dict[str, Any]]:
+    return [{"path": c.path, "start_line": c.start_line, "end_line": c.end_line} for c in citations]
+
+
+def check_answer(
+    state: QuestionState, runtime: Runtime[QuestionContext], *, deps: Deps
+) -> Command[Literal["answer", "finish"]]:
+    """Keep only citations that exist in the indexed repository and support their sentence."""
+    ctx = runtime.context
+    text = state.get("answer", "")
+    if state.get("status") in ("no_evidence", "chitchat", "aborted"):
+        return Command(goto="finish", update={"trace": ["check_answer"]})
+    if not ctx.verify:
+        unchecked = {"citations": _spans(parse_citations(text)), "trace": ["check_answer:off"]}
+        return Command(goto="finish", update=unchecked)
+    indexed = deps.indexed()
+    check = check_citations(text, deps.root, indexed=indexed)
+    rejected = [
+        {"path": c.path, "start_line": c.start_line, "end_line": c.end_line, "reason": why}
+        for c, why in check.invalid
+    ]
+    retry = state.get("route") != "callgraph" and state.get("answer_attempts", 0) <= (
+        ctx.max_answer_retries
+    )
+    if not check.ok and retry:
+        bad = ", ".join(f"{r['path']}:{r['start_line']}-{r['end_line']}" for r in rejected)
+        feedback = "Cite only the numbered code, as [n]." + (f" Not valid: {bad}." if bad else "")
+        return Command(
+            goto="answer",
+            update={"feedback": feedback, "rejected": rejected, "trace": ["check_answer"]},
+        )
+    cleaned = strip_invalid(text, check) if not check.ok else text
+    final = check_citations(cleaned, deps.root, indexed=indexed)
+    update: dict[str, Any] = {"rejected": rejected, "trace": ["check_answer"]}
+    if not final.valid:
+        hits = state.get("hits", []) or [
+            h.to_json() for h in deps.searcher.search(state.get("standalone", ""))[:5]
+        ]
+        update |= {
+            "answer": render_no_evidence(state.get("standalone", ""), hits),
+            "status": "no_evidence",
+            "citations": [],
+        }
+    else:
+        update |= {"answer": cleaned, "citations": _spans(final.valid)}
+    return Command(goto="finish", update=update)

@@ -1,0 +1,83 @@
+"""The embedded chat model for real: SmolLM2-135M-Instruct in process through llama.cpp."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Literal
+
+import pytest
+from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_openai import ChatOpenAI
+from pydantic import BaseModel
+
+from app.llm import LLMUnavailableError, check_available, make_chat_model, structured
+from app.llm.embedded import smollm2_path
+from app.services import Services
+from app.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+
+class Route(BaseModel):
+    """Which kind of question this is."""
+
+    route: Literal["symbol", "callgraph", "conceptual", "chitchat"]
+
+
+class Keywords(BaseModel):
+    """Search keywords for a question about code."""
+
+    keywords: list[str]
+    confident: bool
+
+
+def _embedded() -> ChatOpenAI:
+    model = make_chat_model(Settings(llm_max_tokens=64))
+    assert isinstance(model, ChatOpenAI)
+    return model
+
+
+def test_plain_invoke_answers() -> None:
+    model = _embedded()
+    check_available(model)
+    reply = model.invoke([HumanMessage("What is a Python list? Answer in one sentence.")])
+    assert isinstance(reply.content, str) and len(reply.content.split()) >= 3
+    assert reply.usage_metadata is not None
+    assert 0 < reply.usage_metadata["output_tokens"] <= 64
+
+
+def test_structured_output_is_a_valid_object() -> None:
+    model = _embedded()
+    route = structured(model, Route).invoke(
+        [
+            SystemMessage("Classify the user's question about a code base."),
+            HumanMessage("Which functions call apply_discount?"),
+        ]
+    )
+    assert isinstance(route, Route)
+    keywords = structured(model, Keywords).invoke(
+        [
+            SystemMessage("Give search keywords for the question. Answer in JSON."),
+            HumanMessage("Question: how does the cart compute its total?"),
+        ]
+    )
+    assert isinstance(keywords, Keywords) and isinstance(keywords.confident, bool)
+
+
+def test_server_is_started_once_and_shared(tmp_path: Path) -> None:
+    first = _embedded()
+    start = time.monotonic()
+    second = make_chat_model(Settings(llm_temperature=0.7))
+    same_file = make_chat_model(Settings(llm=f"gguf:{smollm2_path()}"))
+    via_services = Services(tmp_path).llm
+    assert time.monotonic() - start < 1.0
+    urls = {m.openai_api_base for m in (first, second, same_file, via_services)}
+    assert len(urls) == 1 and urls.pop().startswith("http://127.0.0.1:")
+
+
+def test_a_file_that_is_no_model_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"GGUF but not really a model")
+    with pytest.raises(LLMUnavailableError, match=r"could not load .*broken\.gguf"):
+        make_chat_model(Settings(llm=f"gguf:{bad}"))
