@@ -356,6 +356,9 @@ def ask(
         if show:
             typer.echo(f"  · {node}", err=True)
 
+    from app.llm import check_available
+
+    check_available(services.llm)  # an unreachable server fails here, in one line
     result = assistant.ask(
         question,
         thread_id=thread,
@@ -408,6 +411,13 @@ def main() -> None:
         FileNotFoundError,
     ) as exc:
         typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except Exception as exc:
+        from app.llm import is_transient
+
+        if not is_transient(exc):
+            raise
+        typer.echo(f"error: the language model did not answer ({exc}); is its server up?", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         typer.echo(

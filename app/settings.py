@@ -102,7 +102,8 @@ class Settings(BaseSettings):
     llm_ctx: int = 4096
     """Context window of the chat model, in tokens (llama.cpp's n_ctx, Ollama's num_ctx)."""
     llm_threads: int | None = None
-    """CPU threads llama.cpp uses. None: all cores (os.cpu_count())."""
+    """CPU threads llama.cpp uses. None: half the cores, at least one (llama.cpp's threads
+    spin-wait: with every core busy elsewhere, more threads run many times slower)."""
     ollama_host: str = Field(
         default="http://localhost:11434",
         validation_alias=AliasChoices("CODERAG_OLLAMA_HOST", "OLLAMA_HOST", "ollama_host"),

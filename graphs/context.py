@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,3 +35,9 @@ class QuestionContext:
     """Below this, the context is weak: rewrite, then ask the human or answer carefully."""
     max_sub_questions: int = 3
     """Upper bound on decompose's plan."""
+
+
+def context_of(runtime: Any) -> QuestionContext:
+    """Return the run's context, or the defaults when the caller passed none (Studio, SDK)."""
+    ctx = getattr(runtime, "context", None)
+    return ctx if isinstance(ctx, QuestionContext) else QuestionContext()

@@ -35,6 +35,8 @@ class QuestionState(InputState, total=False):
     """For call-graph questions: what is asked about ``target``."""
     plan: list[str]
     """Sub-questions to search for (decompose; the human may edit them)."""
+    hint: str
+    """The human's hint at the low-confidence interrupt (searched and ranked with the question)."""
     queries: list[str]
     """Search queries of this attempt: sub-questions, hypothetical code, rewrites, hints."""
     tried: list[str]

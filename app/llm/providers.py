@@ -10,7 +10,7 @@ The llama.cpp routes speak the OpenAI API to a loopback server (``ChatOpenAI``).
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, SecretStr
@@ -90,7 +90,7 @@ def _llama(path: Path, settings: Settings) -> BaseChatModel:
     import openai
     from langchain_openai import ChatOpenAI
 
-    threads = settings.llm_threads or os.cpu_count() or 1
+    threads = settings.llm_threads or max(1, (os.cpu_count() or 1) // 2)
     url = llama_server_url(LlamaConfig(path, settings.llm_ctx, threads))
     return ChatOpenAI(
         base_url=f"{url}/v1",
@@ -102,8 +102,22 @@ def _llama(path: Path, settings: Settings) -> BaseChatModel:
         max_retries=0,
         # loopback traffic must not go through an HTTP(S)_PROXY from the environment
         http_client=openai.DefaultHttpxClient(trust_env=False),
-        http_async_client=openai.DefaultAsyncHttpxClient(trust_env=False),
+        http_async_client=openai.DefaultAsyncHttpxClient(trust_env=False, limits=_no_keepalive()),
     )
+
+
+def _no_keepalive() -> Any:
+    """Connection limits for the async loopback client: no idle connections kept.
+
+    A pooled connection belongs to the event loop that opened it; reused from a later
+    ``asyncio.run`` it fails ("Event loop is closed") and leaves a request dangling that
+    blocks the in-process server's shutdown at exit. Opening a loopback connection costs
+    well under a millisecond.
+    """
+    import openai
+
+    # the SDK's own httpx flavour (httpx2 for openai>=3), whichever it is
+    return type(openai.DEFAULT_CONNECTION_LIMITS)(max_keepalive_connections=0)
 
 
 def _ollama(name: str, settings: Settings) -> BaseChatModel:

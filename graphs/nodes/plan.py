@@ -8,7 +8,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from pydantic import BaseModel, Field
 
-from graphs.context import QuestionContext
+from graphs.context import QuestionContext, context_of
 from graphs.deps import Deps
 from graphs.llm_calls import ask_structured, ask_text
 from graphs.state import QuestionState
@@ -26,7 +26,7 @@ def decompose(
 ) -> dict[str, Any]:
     """Split a broad question into at most ``max_sub_questions`` searches (or keep it whole)."""
     question = state.get("standalone", "")
-    ctx = runtime.context
+    ctx = context_of(runtime)
     if not ctx.decompose:
         return {"plan": [question], "trace": ["decompose:off"]}
     prompt = render("decompose", question=question, max_parts=ctx.max_sub_questions)
@@ -39,15 +39,15 @@ def decompose(
 
 def review_plan(
     state: QuestionState, runtime: Runtime[QuestionContext]
-) -> Command[Literal["hyde", "__end__"]]:
+) -> Command[Literal["hyde", "finish"]]:
     """Let the human approve, edit or abort the plan (only in interactive runs)."""
-    if not runtime.context.interactive:
-        return Command(goto="hyde")
+    if not context_of(runtime).interactive:
+        return Command(goto="hyde", update={"trace": ["review_plan:off"]})
     reply = interrupt({"type": "review_plan", "plan": state.get("plan", [])})
     action = reply.get("action", "approve") if isinstance(reply, dict) else "approve"
     if action == "abort":
         return Command(
-            goto="__end__",
+            goto="finish",
             update={"status": "aborted", "answer": "Stopped at plan review.", "trace": ["abort"]},
         )
     update: dict[str, Any] = {"trace": ["review_plan"]}
@@ -61,7 +61,7 @@ def review_plan(
 def hyde(state: QuestionState, runtime: Runtime[QuestionContext], *, deps: Deps) -> dict[str, Any]:
     """Add a hypothetical code snippet per sub-question to the searches (HyDE)."""
     plan = state.get("plan") or [state.get("standalone", "")]
-    if not runtime.context.hyde:
+    if not context_of(runtime).hyde:
         return {"queries": list(plan), "trace": ["hyde:off"]}
     snippets = []
     for sub in plan:

@@ -9,7 +9,7 @@ from langgraph.types import Command, interrupt
 
 from app.retrieval.models import SearchOptions
 from app.retrieval.query import analyse
-from graphs.context import QuestionContext
+from graphs.context import QuestionContext, context_of
 from graphs.deps import Deps
 from graphs.llm_calls import ask_text
 from graphs.state import QuestionState
@@ -45,7 +45,7 @@ def expand(
     state: QuestionState, runtime: Runtime[QuestionContext], *, deps: Deps
 ) -> dict[str, Any]:
     """Add callers, callees and owners of the best candidates from the code graph."""
-    if not runtime.context.expand:
+    if not context_of(runtime).expand:
         return {"trace": ["expand:off"]}
     pool = deps.searcher.pool_from_state(state.get("pool", {}))
     deps.searcher.expand(pool)
@@ -58,8 +58,10 @@ def rerank(
     """Rank the pool for the question and keep the best ``k`` chunks as numbered evidence."""
     pool = deps.searcher.pool_from_state(state.get("pool", {}))
     question = state.get("target") if state.get("route") == "symbol" else state.get("standalone")
+    if state.get("hint"):
+        question = state["hint"]  # the human's words are the better query: rank and judge by them
     ranked = deps.searcher.rank(question or "", pool, SearchOptions())
-    hits = deps.searcher.hits(ranked, runtime.context.k)
+    hits = deps.searcher.hits(ranked, context_of(runtime).k)
     texts = deps.texts([h.chunk_id for h in hits])
     records, context = [], []
     for n, h in enumerate(hits, start=1):
@@ -85,7 +87,7 @@ def check_context(
     state: QuestionState, runtime: Runtime[QuestionContext]
 ) -> Command[Literal["answer", "rewrite", "low_confidence"]]:
     """Answer when the evidence is good; else rewrite the query (bounded), then ask or go on."""
-    ctx = runtime.context
+    ctx = context_of(runtime)
     score = confidence(state)
     update: dict[str, Any] = {"confidence": round(score, 3), "trace": ["check_context"]}
     if score >= ctx.min_confidence:
@@ -109,7 +111,7 @@ def rewrite(
     tried = state.get("tried", [])
     new = None
     calls = 0
-    if runtime.context.rewrite:
+    if context_of(runtime).rewrite:
         prompt = render("rewrite", question=state.get("standalone", ""), tried="\n".join(tried))
         new = ask_text(deps, prompt, max_chars=300)
         calls = 1
@@ -120,7 +122,7 @@ def rewrite(
 
 def low_confidence(
     state: QuestionState, runtime: Runtime[QuestionContext]
-) -> Command[Literal["retrieve", "answer", "__end__"]]:
+) -> Command[Literal["retrieve", "answer", "finish"]]:
     """Ask the human: give a hint (search again), answer anyway, or abort."""
     reply = interrupt(
         {
@@ -136,7 +138,7 @@ def low_confidence(
     action = reply.get("action", "answer") if isinstance(reply, dict) else "answer"
     if action == "abort":
         return Command(
-            goto="__end__", update={"status": "aborted", "answer": "Stopped.", "trace": ["abort"]}
+            goto="finish", update={"status": "aborted", "answer": "Stopped.", "trace": ["abort"]}
         )
     if action == "hint" and str(reply.get("hint", "")).strip():
         hint = str(reply["hint"]).strip()
@@ -144,6 +146,7 @@ def low_confidence(
             goto="retrieve",
             update={
                 "queries": [hint, state.get("standalone", "")],
+                "hint": hint,
                 "route": "conceptual",
                 "trace": ["hint"],
             },

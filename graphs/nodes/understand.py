@@ -9,7 +9,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.runtime import Runtime
 
 from app.retrieval.query import analyse
-from graphs.context import QuestionContext
+from graphs.context import QuestionContext, context_of
 from graphs.deps import Deps
 from graphs.llm_calls import ask_text
 from graphs.state import QuestionState
@@ -34,6 +34,7 @@ _CHITCHAT = re.compile(
 _FRESH_TURN: dict[str, Any] = {
     "plan": [],
     "queries": [],
+    "hint": "",
     "tried": [],
     "pool": {},
     "hits": [],
@@ -69,7 +70,7 @@ def condense(
         "standalone": question,
         "trace": ["condense"],
     }
-    if not earlier or not runtime.context.condense:
+    if not earlier or not context_of(runtime).condense:
         return update
     rewritten = ask_text(
         deps, render("condense", history=_history(earlier), question=question), max_chars=400

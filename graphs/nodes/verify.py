@@ -7,9 +7,15 @@ from typing import Any, Literal
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
+from app.answer import (
+    Citation,
+    parse_citations,
+    render_no_evidence,
+    strip_invalid,
+    verify_citation,
+)
 from app.answer import check_answer as check_citations
-from app.answer import parse_citations, render_no_evidence, strip_invalid
-from graphs.context import QuestionContext
+from graphs.context import QuestionContext, context_of
 from graphs.deps import Deps
 from graphs.state import QuestionState
 
@@ -18,11 +24,16 @@ def _spans(citations: list[Any]) -> list[dict[str, Any]]:
     return [{"path": c.path, "start_line": c.start_line, "end_line": c.end_line} for c in citations]
 
 
+def _exists(hit: dict[str, Any], deps: Deps, indexed: Any) -> bool:
+    c = Citation(hit["path"], hit["start_line"], hit["end_line"], "")
+    return verify_citation(c, deps.root, indexed=indexed).ok
+
+
 def check_answer(
     state: QuestionState, runtime: Runtime[QuestionContext], *, deps: Deps
 ) -> Command[Literal["answer", "finish"]]:
     """Keep only citations that exist in the indexed repository and support their sentence."""
-    ctx = runtime.context
+    ctx = context_of(runtime)
     text = state.get("answer", "")
     if state.get("status") in ("no_evidence", "chitchat", "aborted"):
         return Command(goto="finish", update={"trace": ["check_answer"]})
@@ -52,6 +63,7 @@ def check_answer(
         hits = state.get("hits", []) or [
             h.to_json() for h in deps.searcher.search(state.get("standalone", ""))[:5]
         ]
+        hits = [h for h in hits if _exists(h, deps, indexed)]  # never point at broken spans
         update |= {
             "answer": render_no_evidence(state.get("standalone", ""), hits),
             "status": "no_evidence",

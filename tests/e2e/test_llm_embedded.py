@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Literal
@@ -72,7 +74,7 @@ def test_server_is_started_once_and_shared(tmp_path: Path) -> None:
     same_file = make_chat_model(Settings(llm=f"gguf:{smollm2_path()}"))
     via_services = Services(tmp_path).llm
     assert time.monotonic() - start < 1.0
-    urls = {m.openai_api_base for m in (first, second, same_file, via_services)}
+    urls = {getattr(m, "openai_api_base", None) for m in (first, second, same_file, via_services)}
     assert len(urls) == 1 and urls.pop().startswith("http://127.0.0.1:")
 
 
@@ -81,3 +83,22 @@ def test_a_file_that_is_no_model_is_refused(tmp_path: Path) -> None:
     bad.write_bytes(b"GGUF but not really a model")
     with pytest.raises(LLMUnavailableError, match=r"could not load .*broken\.gguf"):
         make_chat_model(Settings(llm=f"gguf:{bad}"))
+
+
+ASYNC_SCRIPT = """
+import asyncio
+from app.llm import make_chat_model
+from app.settings import Settings
+
+model = make_chat_model(Settings(llm_max_tokens=8))
+for _ in range(2):  # a fresh event loop each time, as a CLI calling asyncio.run per question
+    print(bool(asyncio.run(model.ainvoke("Say hi")).content))
+"""
+
+
+def test_async_calls_from_fresh_event_loops_and_a_clean_exit() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", ASYNC_SCRIPT], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True"]

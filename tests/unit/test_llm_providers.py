@@ -223,7 +223,12 @@ def test_ollama_structured_output_sends_the_schema(fake_ollama: FakeOllama) -> N
     answer = structured(model, Route).invoke("Who calls apply_discount?")
     assert answer == Route(route="callgraph")
     schema = fake_ollama.requests[-1]["format"]
-    assert schema["properties"]["route"]["enum"] == ["symbol", "callgraph", "conceptual", "chitchat"]
+    assert schema["properties"]["route"]["enum"] == [
+        "symbol",
+        "callgraph",
+        "conceptual",
+        "chitchat",
+    ]
 
 
 def test_ollama_model_not_pulled(fake_ollama: FakeOllama) -> None:

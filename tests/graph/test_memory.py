@@ -1,0 +1,98 @@
+"""Conversation memory on one thread: messages, condense, pronouns, per-turn resets."""
+
+from __future__ import annotations
+
+STRONG = "how is a message signed with a secret key?"
+WEAK = "how does the kubernetes operator reconcile pods?"
+
+
+def test_a_second_turn_sees_the_first(qa):
+    first = qa.ask("who calls save_user?")
+    qa.llm.queue("condense", "what does save_user call?")
+    second = qa.ask("and what does it call?")
+    assert [m.type for m in second["messages"]] == ["human", "ai", "human", "ai"]
+    assert second["messages"][0].content == "who calls save_user?"
+    assert second["messages"][1].content == first["answer"]
+    assert second["messages"][2].content == "and what does it call?"
+    (prompt,) = qa.llm.calls("condense")
+    assert "User: who calls save_user?" in prompt
+    assert "Assistant: `save_user` is defined at store/users.py:19-22." in prompt
+    assert "<question>and what does it call?</question>" in prompt
+    assert second["standalone"] == "what does save_user call?"
+    assert (second["relation"], second["target"]) == ("callees", "save_user")
+    assert second["llm_calls"] == 1  # the thread's total: only condense called the model
+
+
+def test_the_first_turn_is_not_condensed(qa):
+    qa.ask("who calls save_user?")
+    assert qa.llm.calls("condense") == []
+
+
+def test_only_the_first_line_of_a_rewrite_is_kept(qa):
+    qa.ask("who calls save_user?")
+    qa.llm.queue("condense", "who calls check_email?\nI rewrote it because...")
+    out = qa.ask("same for check_email")
+    assert out["standalone"] == "who calls check_email?" and out["target"] == "check_email"
+
+
+def test_a_rewrite_that_drops_the_users_names_is_rejected(qa):
+    qa.ask("who calls save_user?")
+    qa.llm.queue("condense", "what does the email validator call?")
+    out = qa.ask("what does check_email call?")
+    assert len(qa.llm.calls("condense")) == 1
+    assert out["standalone"] == "what does check_email call?"
+    assert out["target"] == "check_email"
+
+
+def test_who_calls_it_resolves_to_the_last_symbol(qa):
+    qa.ask("where is check_email defined?")
+    out = qa.ask("who calls it?")  # the scripted condense says nothing: the question stays
+    assert out["standalone"] == "who calls it?"
+    assert (out["route"], out["relation"], out["target"]) == (
+        "callgraph",
+        "callers",
+        "store.users.check_email",
+    )
+    assert out["citations"][1] == {"path": "store/users.py", "start_line": 21, "end_line": 21}
+    assert qa.check(out["answer"]).ok
+
+
+def test_it_after_a_symbol_lookup_is_the_top_hit(qa):
+    qa.ask("save_user")
+    out = qa.ask("what does it call?")
+    assert out["target"] == "store.users.save_user" and out["relation"] == "callees"
+    assert "calls `check_email`" in out["answer"]
+
+
+def test_it_without_memory_is_searched_as_a_question(qa):
+    out = qa.ask("who calls it?")
+    assert out["route"] == "conceptual" and "target" not in out
+
+
+def test_a_follow_up_also_searches_the_symbols_of_the_last_answer(qa):
+    first = qa.ask(STRONG)
+    memory = first["memory_symbols"]
+    assert memory[0] == "auth.tokens.sign"
+    qa.llm.queue("condense", "how is the signature computed by sign?")
+    out = qa.ask("how is it computed?")
+    assert out["tried"][:2] == ["how is the signature computed by sign?", " ".join(memory[:3])]
+
+
+def test_per_turn_fields_start_fresh(qa):
+    qa.llm.queue("answer", "See nope.py:1-5 for the pods.", "See nope.py:1-5 for the pods.")
+    first = qa.ask(WEAK)
+    assert first["context_attempts"] == 2 and first["answer_attempts"] == 2
+    assert len(first["tried"]) == 2 and first["rejected"] and first["feedback"]
+    out = qa.ask("save_user")
+    assert out["context_attempts"] == 1 and out["answer_attempts"] == 1
+    assert out["tried"] == ["save_user"]
+    assert out["rejected"] == [] and out["feedback"] == ""
+    assert out["plan"] == [] and out["queries"] == []
+    assert out["trace"].count("condense") == 2  # the trace keeps growing on the thread
+
+
+def test_threads_do_not_share_memory(qa):
+    qa.ask("where is check_email defined?", thread="a")
+    out = qa.ask("who calls it?", thread="b")
+    assert out["route"] == "conceptual" and len(out["messages"]) == 2
+    assert qa.llm.calls("condense") == []
