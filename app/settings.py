@@ -95,8 +95,10 @@ class Settings(BaseSettings):
     """Chat model: 'embedded' (SmolLM2-135M-Instruct in process through llama.cpp),
     'gguf:/path/to/model.gguf' (another GGUF model, same route) or 'ollama:MODEL'."""
     llm_temperature: float = 0.0
-    llm_max_tokens: int = 512
-    """Most tokens the chat model generates per call."""
+    llm_max_tokens: int = 256
+    """Most tokens the chat model generates per call (answers are a few sentences)."""
+    llm_repeat_penalty: float = 1.15
+    """llama.cpp repeat penalty (embedded and gguf models): keeps small models from looping."""
     llm_timeout: float = 120
     """Seconds a chat-model call may take."""
     llm_ctx: int = 4096

@@ -100,6 +100,8 @@ def _llama(path: Path, settings: Settings) -> BaseChatModel:
         max_completion_tokens=settings.llm_max_tokens,
         timeout=settings.llm_timeout,
         max_retries=0,
+        # small local models loop on their own words without a repeat penalty (llama.cpp option)
+        extra_body={"repeat_penalty": settings.llm_repeat_penalty},
         # loopback traffic must not go through an HTTP(S)_PROXY from the environment
         http_client=openai.DefaultHttpxClient(trust_env=False),
         http_async_client=openai.DefaultAsyncHttpxClient(trust_env=False, limits=_no_keepalive()),

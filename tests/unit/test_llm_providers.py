@@ -80,7 +80,7 @@ def test_missing_gguf_file_is_named(tmp_path: Path) -> None:
 def test_llm_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OLLAMA_HOST", raising=False)
     s = Settings()
-    assert (s.llm, s.llm_temperature, s.llm_max_tokens, s.llm_ctx) == ("embedded", 0.0, 512, 4096)
+    assert (s.llm, s.llm_temperature, s.llm_max_tokens, s.llm_ctx) == ("embedded", 0.0, 256, 4096)
     assert s.llm_threads is None and s.ollama_host == "http://localhost:11434"
     monkeypatch.setenv("CODERAG_LLM", "ollama:phi4")
     monkeypatch.setenv("CODERAG_LLM_MAX_TOKENS", "64")
@@ -195,7 +195,7 @@ class FakeOllama:
 @pytest.fixture
 def fake_ollama(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOllama]:
     fake = FakeOllama(["tiny:1b", "other:latest"])
-    thread = threading.Thread(target=fake.server.serve_forever, daemon=True)
+    thread = threading.Thread(target=fake.server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     monkeypatch.setenv("OLLAMA_HOST", fake.url)
     yield fake
