@@ -105,10 +105,11 @@ def answers(selected: list[corpora.Corpus], per_corpus: int) -> dict[str, Any]:
     }
 
 
-def retrieval(selected: list[corpora.Corpus]) -> dict[str, Any]:
+def retrieval(selected: list[corpora.Corpus], steps: list[str]) -> dict[str, Any]:
     """NDCG@10 of the evidence the graph gathers, with and without each LLM step (dev half)."""
     out: dict[str, Any] = {}
-    for name, ctx in STEPS.items():
+    for name in steps:
+        ctx = STEPS[name]
         per_query = []
         started = time.perf_counter()
         for corpus in selected:
@@ -143,15 +144,27 @@ def main() -> None:
     ap.add_argument("--answer-corpora", default="requests,click")
     ap.add_argument("--retrieval-corpora", default="requests,cobra,rxjs")
     ap.add_argument("--skip-retrieval", action="store_true")
+    ap.add_argument("--steps", default=",".join(STEPS), help="comma list of STEPS names")
+    ap.add_argument("--skip-answers", action="store_true")
     args = ap.parse_args()
     doc: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "llm": "embedded SmolLM2-135M-Instruct Q4_1 (xllamacpp)",
-        "answers": answers(corpora.select(args.answer_corpora), args.answers),
     }
+    previous = RESULTS / "answers.json"
+    old = json.loads(previous.read_text()) if previous.exists() else {}
+    doc["answers"] = (
+        old.get("answers", {})
+        if args.skip_answers
+        else answers(corpora.select(args.answer_corpora), args.answers)
+    )
     if not args.skip_retrieval:
-        doc["retrieval_with_llm_steps"] = retrieval(corpora.select(args.retrieval_corpora))
+        steps = [s for s in args.steps.split(",") if s]
+        doc["retrieval_with_llm_steps"] = {
+            **old.get("retrieval_with_llm_steps", {}),
+            **retrieval(corpora.select(args.retrieval_corpora), steps),
+        }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "answers.json").write_text(json.dumps(doc, indent=1) + "\n")
     a = doc["answers"]

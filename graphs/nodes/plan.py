@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from graphs.context import QuestionContext, context_of
 from graphs.deps import Deps
@@ -16,9 +16,11 @@ from prompts import render
 
 
 class Plan(BaseModel):
-    """The LLM's split of a question into search questions."""
+    """The LLM's split of a question into search questions (bounded: small models ramble)."""
 
-    sub_questions: list[str] = Field(default_factory=list, max_length=5)
+    sub_questions: list[Annotated[str, StringConstraints(max_length=120)]] = Field(
+        default_factory=list, max_length=3
+    )
 
 
 def decompose(

@@ -70,7 +70,7 @@ def condense(
         "standalone": question,
         "trace": ["condense"],
     }
-    if not earlier or not context_of(runtime).condense:
+    if not earlier or not context_of(runtime).condense or not _refers_back(question):
         return update
     rewritten = ask_text(
         deps, render("condense", history=_history(earlier), question=question), max_chars=400
@@ -79,6 +79,18 @@ def condense(
     if rewritten and _keeps_names(question, rewritten):
         update["standalone"] = rewritten.splitlines()[0].strip()
     return update
+
+
+_REFERS_BACK = re.compile(
+    r"\b(it|its|it's|this|that|these|those|they|them|their|there|the same|also|too|"
+    r"what about|how about|and the|instead|else|above|previous|earlier)\b",
+    re.I,
+)
+
+
+def _refers_back(question: str) -> bool:
+    """Only a question that points back at the conversation needs rewriting."""
+    return bool(_REFERS_BACK.search(question)) or len(question.split()) <= 3
 
 
 def _keeps_names(question: str, rewritten: str) -> bool:
@@ -105,7 +117,11 @@ _PRONOUNS = frozenset({"it", "this", "that", "them", "these", "those"})
 
 def route(state: QuestionState) -> dict[str, Any]:
     """Decide the path: code graph, symbol lookup, conceptual search or chit-chat."""
+    raw = classify(state.get("question", ""))
     decision = classify(state.get("standalone") or state.get("question", ""))
+    resolved = decision["route"] == "callgraph" and decision["target"].lower() not in _PRONOUNS
+    if not resolved and raw["route"] in ("callgraph", "chitchat"):
+        decision = raw  # the user's own phrasing wins when a rewrite lost it
     memory = state.get("memory_symbols", [])
     if decision.get("target", "").lower() in _PRONOUNS:
         if not memory:

@@ -122,7 +122,7 @@ def test_permanent_failures_fall_back_everywhere(make_harness, llm, error):
     assert first["status"] == "answered"
     assert first["answer"].startswith("Where to look:")  # answer -> pointers only
     assert qa.check(first["answer"]).ok
-    follow = qa.ask("and who calls sign?")  # condense fails -> the question as typed
-    assert follow["standalone"] == "and who calls sign?" and follow["target"] == "sign"
+    follow = qa.ask("and who calls sign too?")  # condense fails -> the question as typed
+    assert follow["standalone"] == "and who calls sign too?" and follow["target"] == "sign"
     for kind in ("condense", "decompose", "hyde", "rewrite", "answer"):
         assert len(llm.calls(kind)) == 1, kind  # permanent errors are not retried

@@ -38,9 +38,9 @@ def test_only_the_first_line_of_a_rewrite_is_kept(qa):
 def test_a_rewrite_that_drops_the_users_names_is_rejected(qa):
     qa.ask("who calls save_user?")
     qa.llm.queue("condense", "what does the email validator call?")
-    out = qa.ask("what does check_email call?")
+    out = qa.ask("what does check_email call instead?")
     assert len(qa.llm.calls("condense")) == 1
-    assert out["standalone"] == "what does check_email call?"
+    assert out["standalone"] == "what does check_email call instead?"
     assert out["target"] == "check_email"
 
 
@@ -96,3 +96,10 @@ def test_threads_do_not_share_memory(qa):
     out = qa.ask("who calls it?", thread="b")
     assert out["route"] == "conceptual" and len(out["messages"]) == 2
     assert qa.llm.calls("condense") == []
+
+
+def test_a_question_that_stands_alone_is_not_rewritten(qa):
+    qa.ask("who calls save_user?")
+    out = qa.ask("what does check_email call?")
+    assert qa.llm.calls("condense") == []  # nothing points back: no LLM call, no risk
+    assert out["standalone"] == "what does check_email call?" and out["target"] == "check_email"
