@@ -69,3 +69,35 @@ class QuestionState(InputState, total=False):
     """Nodes visited, in order (for the CLI and benchmarks)."""
     llm_calls: Annotated[int, operator.add]
     """Chat-model calls made in this thread."""
+
+
+class ReviewPlanRequest(TypedDict):
+    """Interrupt payload of review_plan: the sub-questions about to be searched."""
+
+    type: Literal["review_plan"]
+    plan: list[str]
+
+
+class ReviewPlanReply(TypedDict, total=False):
+    """Resume value for review_plan."""
+
+    action: Literal["approve", "edit", "abort"]
+    plan: list[str]
+    """The edited sub-questions (with ``action="edit"``)."""
+
+
+class LowConfidenceRequest(TypedDict):
+    """Interrupt payload of low_confidence: the weak evidence found so far."""
+
+    type: Literal["low_confidence"]
+    question: str
+    confidence: float
+    hits: list[dict[str, Any]]
+
+
+class LowConfidenceReply(TypedDict, total=False):
+    """Resume value for low_confidence."""
+
+    action: Literal["hint", "answer", "abort"]
+    hint: str
+    """Words, names or files to search for (with ``action="hint"``)."""

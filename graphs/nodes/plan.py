@@ -6,20 +6,22 @@ from typing import Annotated, Any, Literal
 
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field
 
 from graphs.context import QuestionContext, context_of
 from graphs.deps import Deps
 from graphs.llm_calls import ask_structured, ask_text
-from graphs.state import QuestionState
+from graphs.state import QuestionState, ReviewPlanReply, ReviewPlanRequest
 from prompts import render
 
 
 class Plan(BaseModel):
     """The LLM's split of a question into search questions (bounded: small models ramble)."""
 
-    sub_questions: list[Annotated[str, StringConstraints(max_length=120)]] = Field(
-        default_factory=list, max_length=3
+    # Bounds go to the JSON schema (the grammar enforces them) but are not validated, so a
+    # provider that ignores them still yields usable items, truncated below.
+    sub_questions: list[Annotated[str, Field(json_schema_extra={"maxLength": 120})]] = Field(
+        default_factory=list, json_schema_extra={"maxItems": 3}
     )
 
 
@@ -45,7 +47,8 @@ def review_plan(
     """Let the human approve, edit or abort the plan (only in interactive runs)."""
     if not context_of(runtime).interactive:
         return Command(goto="hyde", update={"trace": ["review_plan:off"]})
-    reply = interrupt({"type": "review_plan", "plan": state.get("plan", [])})
+    request: ReviewPlanRequest = {"type": "review_plan", "plan": state.get("plan", [])}
+    reply: ReviewPlanReply = interrupt(request)
     action = reply.get("action", "approve") if isinstance(reply, dict) else "approve"
     if action == "abort":
         return Command(

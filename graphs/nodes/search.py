@@ -12,7 +12,7 @@ from app.retrieval.query import analyse
 from graphs.context import QuestionContext, context_of
 from graphs.deps import Deps
 from graphs.llm_calls import ask_text
-from graphs.state import QuestionState
+from graphs.state import LowConfidenceReply, LowConfidenceRequest, QuestionState
 from prompts import render
 
 _CONTEXT_LINES = 60
@@ -124,17 +124,16 @@ def low_confidence(
     state: QuestionState, runtime: Runtime[QuestionContext]
 ) -> Command[Literal["retrieve", "answer", "finish"]]:
     """Ask the human: give a hint (search again), answer anyway, or abort."""
-    reply = interrupt(
-        {
-            "type": "low_confidence",
-            "question": state.get("standalone", ""),
-            "confidence": state.get("confidence", 0.0),
-            "hits": [
-                {k: h[k] for k in ("path", "start_line", "end_line", "symbol")}
-                for h in state.get("hits", [])[:5]
-            ],
-        }
-    )
+    request: LowConfidenceRequest = {
+        "type": "low_confidence",
+        "question": state.get("standalone", ""),
+        "confidence": state.get("confidence", 0.0),
+        "hits": [
+            {k: h[k] for k in ("path", "start_line", "end_line", "symbol")}
+            for h in state.get("hits", [])[:5]
+        ],
+    }
+    reply: LowConfidenceReply = interrupt(request)
     action = reply.get("action", "answer") if isinstance(reply, dict) else "answer"
     if action == "abort":
         return Command(
