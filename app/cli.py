@@ -392,6 +392,21 @@ def callgraph(
         typer.echo(text)
 
 
+def _register_extra_commands() -> None:
+    """Add the commands that live in their own modules (chat REPL, MCP server)."""
+    from app import cli_mcp
+
+    cli_mcp.register(app)
+    try:
+        from app import cli_chat
+    except ImportError:  # the REPL module is optional while it is being written
+        return
+    cli_chat.register(app)
+
+
+_register_extra_commands()
+
+
 def main() -> None:
     """Run the CLI, turning known failures into one-line errors."""
     from app.index.embedder import ModelMissingError

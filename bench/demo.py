@@ -1,4 +1,4 @@
-"""`make demo`: index a real code base nobody here wrote and answer a callers query, offline.
+"""`make demo`: index a real code base nobody here wrote, search it and ask it questions, offline.
 
 The code base is the `requests` library as installed in .venv (copied to bench/.cache/demo so
 the package folder sits under the indexed root, exactly like a checkout of its repository).
@@ -34,7 +34,10 @@ def main() -> None:
     os.environ.setdefault("CODERAG_HOME", str(HERE / ".cache" / "home"))
     print(f"Demo code base: requests {requests.__version__} ({target})")
     run("index", str(root))
-    run("callers", "requests.sessions.Session.request", "--repo", str(root), "--no-refresh")
+    run("search", "how are redirects followed", "--repo", str(root), "-k", "5", "--no-index")
+    # Answers come from the embedded SmolLM2 (llama.cpp in-process); citations are re-checked.
+    run("ask", "how does a session handle redirects?", "--repo", str(root), "--no-index")
+    run("ask", "who calls get_netrc_auth?", "--repo", str(root), "--no-index")
     run("callees", "requests.api.get", "--repo", str(root), "--no-refresh")
     run("status", str(root))
 
