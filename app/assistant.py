@@ -89,14 +89,14 @@ class Assistant:
             self._checkpointer = SqliteSaver(sqlite3.connect(str(path), check_same_thread=False))
         return self._checkpointer
 
-    @cached_property
-    def graph(self) -> Any:
-        """The compiled question graph with this repository's services injected."""
+    def deps(self) -> Deps:
+        """Return the services the question graph's nodes use."""
         from app.llm import structured
 
         llm = self._llm if self._llm is not None else self.services.llm
         s = self.searcher
-        deps = Deps(
+        language = s.main_language() if self.services.layout.db.exists() else "python"
+        return Deps(
             llm=llm,
             searcher=s,
             root=self.services.root,
@@ -104,9 +104,13 @@ class Assistant:
             indexed=s.indexed_paths,
             texts=s.texts,
             structured=structured,
-            language=s.main_language().capitalize(),
+            language=language.capitalize(),
         )
-        return build_question_graph(deps, checkpointer=self.checkpointer)
+
+    @cached_property
+    def graph(self) -> Any:
+        """The compiled question graph with this repository's services injected."""
+        return build_question_graph(self.deps(), checkpointer=self.checkpointer)
 
     def ask(
         self,

@@ -394,14 +394,10 @@ def callgraph(
 
 def _register_extra_commands() -> None:
     """Add the commands that live in their own modules (chat REPL, MCP server)."""
-    from app import cli_mcp
+    from app import cli_chat, cli_mcp
 
-    cli_mcp.register(app)
-    try:
-        from app import cli_chat
-    except ImportError:  # the REPL module is optional while it is being written
-        return
     cli_chat.register(app)
+    cli_mcp.register(app)
 
 
 _register_extra_commands()

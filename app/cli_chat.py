@@ -1,0 +1,73 @@
+"""``coderag chat``: the command that starts the REPL (registered on the main Typer app)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``chat`` command to ``app``."""
+    app.command(name="chat")(chat)
+
+
+def chat(
+    repo: Annotated[
+        Path, typer.Option("--repo", "-r", help="Repository root.", file_okay=False)
+    ] = Path("."),
+    thread: Annotated[
+        str | None, typer.Option("--thread", help="Resume this conversation thread.")
+    ] = None,
+    interactive: Annotated[
+        bool,
+        typer.Option("--interactive", "-i", help="Review the plan and decide on weak evidence."),
+    ] = False,
+    llm: Annotated[
+        str | None,
+        typer.Option("--llm", help="embedded (default) | ollama:MODEL | gguf:/path/model.gguf"),
+    ] = None,
+    no_index: Annotated[
+        bool, typer.Option("--no-index", help="Use the index as it is; do not update it first.")
+    ] = False,
+    index_dir: Annotated[
+        Path | None,
+        typer.Option("--index-dir", help="Index directory (default: per repo under CODERAG_HOME)."),
+    ] = None,
+) -> None:
+    """Chat about REPO: questions and follow-ups on one conversation thread.
+
+    Answers cite path:start-end, checked against the files.
+    Commands: /sources (the cited code), /trace, /reset, /thread [ID], /help, /quit.
+    Ctrl-C cancels a running question; Ctrl-D leaves. Input history: CODERAG_HOME/chat_history.
+    """
+    from app.assistant import Assistant
+    from app.cli_render import RichProgress
+    from app.llm import check_available
+    from app.repl import ChatRepl, make_reader
+    from app.repl_commands import ThreadIndex
+    from app.services import Services
+    from app.settings import Settings
+    from graphs import QuestionContext
+
+    if not repo.is_dir():
+        typer.echo(f"error: {repo} is not a directory", err=True)
+        raise typer.Exit(1)
+    overrides: dict[str, Any] = {"index_dir": index_dir, "llm": llm}
+    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    services = Services(repo, settings)
+    assistant = Assistant(services)
+    if not no_index:
+        with RichProgress(enabled=settings.progress) as progress:
+            assistant.searcher.update_index(progress)
+    check_available(services.llm)  # an unreachable server fails here, in one line
+    threads_db = settings.threads_db or settings.home / "threads.sqlite"
+    repl = ChatRepl(
+        assistant,
+        context=QuestionContext(interactive=interactive),
+        reader=make_reader(Path(settings.home) / "chat_history"),
+        threads=ThreadIndex(threads_db.with_name(f"{threads_db.stem}.chat.json")),
+        thread_id=thread,
+    )
+    repl.run()
