@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from app.cli_options import IndexDirOpt, InteractiveOpt, JsonOpt, LlmOpt, NoIndexOpt, RepoOpt
 from app.settings import Settings
 
 app = typer.Typer(
@@ -18,20 +19,14 @@ app = typer.Typer(
     help=(
         "coderag: a local, private assistant for questions about a code base.\n\n"
         "Index a repository (tree-sitter symbols, code graph, BM25 and MiniLM vectors, all on "
-        "this machine), then ask who calls what. Indexes live under ~/.cache/coderag/indexes "
-        "(CODERAG_HOME or --index-dir to move them)."
+        "this machine), then search it, ask it questions (answers cite path:start-end, checked "
+        "against the files), chat, or serve it to other agents over MCP. Indexes live under "
+        "~/.cache/coderag/indexes (CODERAG_HOME or --index-dir to move them)."
     ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-RepoOpt = Annotated[Path, typer.Option("--repo", "-r", help="Repository root.", file_okay=False)]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-IndexDirOpt = Annotated[
-    Path | None,
-    typer.Option("--index-dir", help="Index directory (default: per repo under CODERAG_HOME)."),
-]
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -308,23 +303,15 @@ def ask(
         str | None,
         typer.Option("--thread", help="Continue this conversation (printed after each answer)."),
     ] = None,
-    interactive: Annotated[
-        bool,
-        typer.Option("--interactive", "-i", help="Review the plan and decide on weak evidence."),
-    ] = False,
-    llm: Annotated[
-        str | None,
-        typer.Option("--llm", help="embedded (default) | ollama:MODEL | gguf:/path/model.gguf"),
-    ] = None,
+    interactive: InteractiveOpt = False,
+    llm: LlmOpt = None,
     hyde: Annotated[
         bool | None, typer.Option("--hyde/--no-hyde", help="Search with hypothetical code.")
     ] = None,
     decompose: Annotated[
         bool | None, typer.Option("--decompose/--no-decompose", help="Split into sub-questions.")
     ] = None,
-    no_index: Annotated[
-        bool, typer.Option("--no-index", help="Use the index as it is; do not update it first.")
-    ] = False,
+    no_index: NoIndexOpt = False,
     index_dir: IndexDirOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> None:

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
+from app.cli_options import IndexDirOpt, InteractiveOpt, LlmOpt, NoIndexOpt, RepoOpt
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``chat`` command to ``app``."""
@@ -14,27 +16,14 @@ def register(app: typer.Typer) -> None:
 
 
 def chat(
-    repo: Annotated[
-        Path, typer.Option("--repo", "-r", help="Repository root.", file_okay=False)
-    ] = Path("."),
+    repo: RepoOpt = Path("."),
     thread: Annotated[
         str | None, typer.Option("--thread", help="Resume this conversation thread.")
     ] = None,
-    interactive: Annotated[
-        bool,
-        typer.Option("--interactive", "-i", help="Review the plan and decide on weak evidence."),
-    ] = False,
-    llm: Annotated[
-        str | None,
-        typer.Option("--llm", help="embedded (default) | ollama:MODEL | gguf:/path/model.gguf"),
-    ] = None,
-    no_index: Annotated[
-        bool, typer.Option("--no-index", help="Use the index as it is; do not update it first.")
-    ] = False,
-    index_dir: Annotated[
-        Path | None,
-        typer.Option("--index-dir", help="Index directory (default: per repo under CODERAG_HOME)."),
-    ] = None,
+    interactive: InteractiveOpt = False,
+    llm: LlmOpt = None,
+    no_index: NoIndexOpt = False,
+    index_dir: IndexDirOpt = None,
 ) -> None:
     """Chat about REPO: questions and follow-ups on one conversation thread.
 

@@ -7,15 +7,12 @@ from typing import Annotated, Any
 
 import typer
 
+from app.cli_options import IndexDirOpt, RepoOpt
+
 
 def mcp(
-    repo: Annotated[
-        Path, typer.Option("--repo", "-r", help="Repository root.", file_okay=False)
-    ] = Path("."),
-    index_dir: Annotated[
-        Path | None,
-        typer.Option("--index-dir", help="Index directory (default: per repo under CODERAG_HOME)."),
-    ] = None,
+    repo: RepoOpt = Path("."),
+    index_dir: IndexDirOpt = None,
     no_index: Annotated[
         bool, typer.Option("--no-index", help="Serve the index as it is; do not update it first.")
     ] = False,
