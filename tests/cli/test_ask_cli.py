@@ -5,18 +5,13 @@ from __future__ import annotations
 import json
 import socket
 import sys
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from app.cli import app, main
 from app.llm import LLMUnavailableError
-from app.services import Services
 from graphs import builder
-from tests.conftest import write_tree
-from tests.graph.fakes import ScriptedChatModel
-from tests.unit.test_retrieval_lanes import REPO, QueryEmbedder
 
 runner = CliRunner()
 STRONG = "how is a message signed with a secret key?"
@@ -25,23 +20,6 @@ FIELDS = {
     "question", "answer", "status", "citations", "hits", "trace", "thread_id", "llm_calls",
     "rejected", "pending",
 }  # fmt: skip
-
-
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """``REPO`` on disk; every Services built by the CLI gets the fake embedder."""
-    embedder = QueryEmbedder()
-    monkeypatch.setattr(Services, "embedder", property(lambda self: embedder))
-    monkeypatch.setenv("CODERAG_THREADS_DB", str(tmp_path / "threads.sqlite"))
-    return write_tree(tmp_path / "repo", REPO)
-
-
-@pytest.fixture
-def llm(monkeypatch: pytest.MonkeyPatch) -> ScriptedChatModel:
-    """The chat model every Services hands out."""
-    model = ScriptedChatModel(defaults={"answer": "It signs the message with the key [1]."})
-    monkeypatch.setattr(Services, "llm", property(lambda self: model))
-    return model
 
 
 def ask(*args: str, input: str | None = None) -> dict:

@@ -7,7 +7,6 @@ import re
 import sqlite3
 from pathlib import Path
 
-import pytest
 import typer
 from langgraph.checkpoint.sqlite import SqliteSaver
 from rich.console import Console
@@ -20,8 +19,6 @@ from app.repl_commands import ThreadIndex, read_span
 from app.services import Services
 from graphs import QuestionContext, builder
 from tests.conftest import write_tree
-from tests.graph.fakes import ScriptedChatModel
-from tests.unit.test_retrieval_lanes import REPO, QueryEmbedder
 
 runner = CliRunner()
 STRONG = "how is a message signed with a secret key?"
@@ -35,23 +32,6 @@ def make_app() -> typer.Typer:
     app.callback()(lambda: None)
     register(app)
     return app
-
-
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """``REPO`` on disk; every Services built by the CLI gets the fake embedder."""
-    embedder = QueryEmbedder()
-    monkeypatch.setattr(Services, "embedder", property(lambda self: embedder))
-    monkeypatch.setenv("CODERAG_THREADS_DB", str(tmp_path / "threads.sqlite"))
-    return write_tree(tmp_path / "repo", REPO)
-
-
-@pytest.fixture
-def llm(monkeypatch: pytest.MonkeyPatch) -> ScriptedChatModel:
-    """The chat model every Services hands out."""
-    model = ScriptedChatModel(defaults={"answer": "It signs the message with the key [1]."})
-    monkeypatch.setattr(Services, "llm", property(lambda self: model))
-    return model
 
 
 def chat(repo: Path, lines: list[str], *args: str) -> tuple[str, str]:
