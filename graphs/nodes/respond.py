@@ -12,6 +12,7 @@ from app.answer import render_no_evidence
 from graphs.context import QuestionContext
 from graphs.deps import Deps
 from graphs.llm_calls import ask_text
+from graphs.nodes.understand import PRONOUNS
 from graphs.state import QuestionState
 from prompts import render
 
@@ -169,9 +170,14 @@ def _span(graph: Any, qual: str) -> str:
 
 
 def chitchat(state: QuestionState, *, deps: Deps) -> dict[str, Any]:
-    """Say what coderag can do (no LLM: a fixed, honest reply)."""
+    """Say what coderag can do, or ask what "it" means (no LLM: a fixed, honest reply)."""
+    target = state.get("target", "")
+    if target.lower() in PRONOUNS:
+        text = render("clarify", word=target)
+    else:
+        text = render("chitchat", repo=deps.root.name)
     return {
-        "answer": render("chitchat", repo=deps.root.name),
+        "answer": text,
         "status": "chitchat",
         "trace": ["chitchat"],
     }

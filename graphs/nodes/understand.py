@@ -112,19 +112,19 @@ def classify(question: str) -> dict[str, Any]:
     return {"route": "conceptual"}
 
 
-_PRONOUNS = frozenset({"it", "this", "that", "them", "these", "those"})
+PRONOUNS = frozenset({"it", "this", "that", "them", "these", "those"})
 
 
 def route(state: QuestionState) -> dict[str, Any]:
     """Decide the path: code graph, symbol lookup, conceptual search or chit-chat."""
     raw = classify(state.get("question", ""))
     decision = classify(state.get("standalone") or state.get("question", ""))
-    resolved = decision["route"] == "callgraph" and decision["target"].lower() not in _PRONOUNS
+    resolved = decision["route"] == "callgraph" and decision["target"].lower() not in PRONOUNS
     if not resolved and raw["route"] in ("callgraph", "chitchat"):
         decision = raw  # the user's own phrasing wins when a rewrite lost it
     memory = state.get("memory_symbols", [])
-    if decision.get("target", "").lower() in _PRONOUNS:
-        if not memory:
-            return {"route": "conceptual", "trace": ["route"]}
+    if decision.get("target", "").lower() in PRONOUNS:
+        if not memory:  # nothing earlier to point at: ask which symbol is meant
+            return {"route": "chitchat", "target": decision["target"], "trace": ["route"]}
         decision["target"] = memory[0]  # "who calls it?" after a question about one symbol
     return {**decision, "trace": ["route"]}

@@ -77,7 +77,7 @@ def test_a_hint_is_searched_again_with_the_question(qa):
     out = qa.resume({"action": "hint", "hint": f"  {hint} "}, interactive=True)
     tail = out["trace"][out["trace"].index("hint") :]
     assert tail[:5] == ["hint", *SEARCH]
-    assert out["tried"][-2:] == [hint, WEAK] and out["context_attempts"] == 3
+    assert out["tried"][-1] == hint and WEAK in out["tried"] and out["context_attempts"] == 3
     assert "auth.tokens.sign" in [h["symbol"] for h in out["hits"]]  # found through the hint
     assert "__interrupt__" not in out  # judged by the hint's words, the evidence is good now
     assert out["status"] == "answered" and qa.check(out["answer"]).ok

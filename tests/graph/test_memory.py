@@ -64,9 +64,11 @@ def test_it_after_a_symbol_lookup_is_the_top_hit(qa):
     assert "calls `check_email`" in out["answer"]
 
 
-def test_it_without_memory_is_searched_as_a_question(qa):
+def test_it_without_memory_asks_which_symbol_is_meant(qa):
     out = qa.ask("who calls it?")
-    assert out["route"] == "conceptual" and "target" not in out
+    assert out["route"] == "chitchat" and out["status"] == "chitchat"
+    assert out["answer"].startswith('Which symbol does "it" refer to?')
+    assert qa.llm.prompts == [] and out["hits"] == []
 
 
 def test_a_follow_up_also_searches_the_symbols_of_the_last_answer(qa):
@@ -94,7 +96,7 @@ def test_per_turn_fields_start_fresh(qa):
 def test_threads_do_not_share_memory(qa):
     qa.ask("where is check_email defined?", thread="a")
     out = qa.ask("who calls it?", thread="b")
-    assert out["route"] == "conceptual" and len(out["messages"]) == 2
+    assert out["route"] == "chitchat" and len(out["messages"]) == 2  # "it" means nothing here
     assert qa.llm.calls("condense") == []
 
 

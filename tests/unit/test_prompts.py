@@ -12,6 +12,7 @@ from prompts import load, placeholders, render
 EXPECTED = {
     "answer": {"max_sentences", "feedback", "question", "context"},
     "chitchat": {"repo"},
+    "clarify": {"word"},
     "condense": {"history", "question"},
     "decompose": {"max_parts", "question"},
     "hyde": {"language", "question"},
