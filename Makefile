@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/index_bench.py
 	$(BIN)/python bench/retrieval/run.py --fetch --split test
 	$(BIN)/python bench/search_speed.py
+	$(BIN)/python bench/answer_bench.py
 	$(BIN)/python bench/summarize.py
 
 clean:

@@ -53,7 +53,12 @@ def main() -> None:
             "",
         ]
     lines.append(f"Machine: {idx.get('machine', {})}; date {idx.get('date', '?')}")
-    for name, title in (("retrieval.md", "Retrieval ladder"), ("search_speed.md", "Search speed")):
+    extra = (
+        ("retrieval.md", "Retrieval ladder"),
+        ("search_speed.md", "Search speed"),
+        ("answers.md", "Answers"),
+    )
+    for name, title in extra:
         path = RESULTS / name
         if path.exists():
             body = path.read_text().split("\n", 1)[1]  # drop the file's own title
