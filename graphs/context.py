@@ -17,16 +17,18 @@ class QuestionContext:
     not help retrieval on our benchmark with the embedded model, see bench/results)."""
     hyde: bool = False
     """Search with LLM-written hypothetical code as well (off by default, as above)."""
-    rewrite: bool = True
-    """On weak context, have the LLM write a new query (else keywords are used)."""
+    rewrite: bool = False
+    """On weak context, have the LLM write a new query (else keywords are used). Off by
+    default: with the embedded model it lowered the evidence's NDCG@10 (bench/results)."""
     expand: bool = True
     """Call-graph expansion of the hits."""
     verify: bool = True
     """Re-check citations against the files (check_answer); off only for ablations."""
     interactive: bool = False
     """Ask the human: review the plan, and decide on low confidence (interrupts)."""
-    max_context_retries: int = 1
-    """Extra retrieval rounds when the context is weak."""
+    max_context_retries: int = 0
+    """Extra retrieval rounds when the context is weak (0 by default: a second round, by LLM
+    rewrite or by keywords, found worse evidence than the first on our benchmark)."""
     max_answer_retries: int = 1
     """Extra answer drafts when citations fail verification."""
     k: int = 6

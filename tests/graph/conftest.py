@@ -17,6 +17,9 @@ from graphs import builder as graph_builder
 from tests.graph.fakes import ScriptedChatModel, json_structured
 from tests.unit.test_retrieval_lanes import REPO, STORE_SPLIT, module_searcher
 
+LOOPS_ON: dict[str, Any] = {"rewrite": True, "max_context_retries": 1}
+"""The harness runs with the context-retry loop on (off by default, by measurement) so that
+its bounds, fallbacks and interrupts are exercised; a test can still override both."""
 GOOD_ANSWER = "It signs the message with the secret key [1]."
 """A draft whose only claim is backed by evidence block [1]."""
 
@@ -60,9 +63,8 @@ class Harness:
         return dict(self.graph.get_state(self._config(thread)).values)
 
     def _invoke(self, payload: Any, thread: str, context: dict[str, Any]) -> dict[str, Any]:
-        return dict(
-            self.graph.invoke(payload, self._config(thread), context=QuestionContext(**context))
-        )
+        ctx = QuestionContext(**{**LOOPS_ON, **context})
+        return dict(self.graph.invoke(payload, self._config(thread), context=ctx))
 
     @staticmethod
     def _config(thread: str) -> dict[str, Any]:

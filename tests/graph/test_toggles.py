@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from graphs import QuestionContext
+
 QUESTION = "how is a message signed with a secret key?"
 SNIPPET = "def sign_message(secret, message):\n    return hmac.new(secret, message).hexdigest()"
 
@@ -86,3 +88,14 @@ def test_condense_off_keeps_a_follow_up_as_typed(qa):
     assert qa.llm.calls("condense") == []
     assert out["standalone"] == "and what does check_email call?"
     assert out["target"] == "check_email"
+
+
+def test_by_default_weak_evidence_is_answered_without_another_search(qa):
+    default = QuestionContext()
+    out = qa.ask(
+        "how does the kubernetes operator reconcile pods?",
+        rewrite=default.rewrite,
+        max_context_retries=default.max_context_retries,
+    )
+    assert "rewrite" not in out["trace"] and out["trace"].count("retrieve") == 1
+    assert out["context_attempts"] == 1 and qa.llm.calls("rewrite") == []
