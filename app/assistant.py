@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from app.services import Services
 
 UpdateFn = Callable[[str, dict[str, Any]], None]
+TokenFn = Callable[[str, str], None]
+"""``(node, text)``: a piece of a chat-model reply as it is generated."""
 InterruptFn = Callable[[dict[str, Any]], dict[str, Any]]
 
 
@@ -120,11 +122,14 @@ class Assistant:
         context: QuestionContext | None = None,
         on_update: UpdateFn | None = None,
         on_interrupt: InterruptFn | None = None,
+        on_token: TokenFn | None = None,
     ) -> AskResult:
         """Run one turn of the conversation ``thread_id``.
 
         Node updates stream to ``on_update``; ``on_interrupt`` answers the graph's questions
-        (without it, the turn stops at the first interrupt and ``pending`` holds it).
+        (without it, the turn stops at the first interrupt and ``pending`` holds it);
+        ``on_token`` receives the chat model's reply tokens as they come (a draft: the final
+        answer has its citations resolved and checked).
         """
         from langgraph.types import Command
 
@@ -137,7 +142,15 @@ class Assistant:
         pending: dict[str, Any] | None = None
         while True:
             pending = None
-            for chunk in self.graph.stream(payload, config, context=ctx, stream_mode="updates"):
+            modes = ["updates", "messages"] if on_token is not None else ["updates"]
+            for mode, chunk in self.graph.stream(payload, config, context=ctx, stream_mode=modes):
+                if mode == "messages":
+                    message, meta = chunk
+                    text = message.content if isinstance(message.content, str) else ""
+                    from_model = "ls_model_type" in meta  # not a message written to the state
+                    if text and from_model and on_token is not None:
+                        on_token(str(meta.get("langgraph_node", "")), text)
+                    continue
                 for node, update in chunk.items():
                     if node == "__interrupt__":
                         pending = dict(update[0].value)

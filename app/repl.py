@@ -163,6 +163,7 @@ class ChatRepl:
                 context=self.context,
                 on_update=self._status.node,
                 on_interrupt=self._interrupt if interactive else None,
+                on_token=self._status.token if self.err.is_terminal else None,
             )
         except KeyboardInterrupt:
             self._undo(before)

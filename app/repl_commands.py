@@ -53,6 +53,7 @@ class StatusLine:
         """Write to ``err``."""
         self.err = err
         self.nodes: list[str] = []
+        self.draft = ""
         self._open = False
 
     def node(self, name: str, update: dict[str, Any]) -> None:
@@ -66,6 +67,19 @@ class StatusLine:
         if len(text) > width:
             text = "…" + text[-(width - 1) :]
         self.err.file.write(f"\r\x1b[2K\x1b[2m{text}\x1b[0m")
+        self.err.file.flush()
+        self._open = True
+
+    def token(self, node: str, text: str) -> None:
+        """Show the answer being drafted, live, on the status line (terminals only)."""
+        if node != "answer" or not self.err.is_terminal:
+            return
+        self.draft = (self.draft + text).replace("\n", " ")
+        width = shutil.get_terminal_size().columns - 1
+        shown = "drafting: " + self.draft
+        if len(shown) > width:
+            shown = "…" + shown[-(width - 1) :]
+        self.err.file.write(f"\r\x1b[2K\x1b[2m{shown}\x1b[0m")
         self.err.file.flush()
         self._open = True
 

@@ -159,7 +159,10 @@ def main() -> None:
         if args.skip_answers
         else answers(corpora.select(args.answer_corpora), args.answers)
     )
-    if not args.skip_retrieval:
+    if args.skip_retrieval:
+        if "retrieval_with_llm_steps" in old:
+            doc["retrieval_with_llm_steps"] = old["retrieval_with_llm_steps"]
+    else:
         steps = [s for s in args.steps.split(",") if s]
         doc["retrieval_with_llm_steps"] = {
             **old.get("retrieval_with_llm_steps", {}),

@@ -115,3 +115,12 @@ def test_sqlite_threads_survive_a_new_assistant(searcher, llm, tmp_path: Path):
     assert "`check_email` is defined at store/users.py:25-28." in res.answer
     assert res.citations[1] == {"path": "store/users.py", "start_line": 21, "end_line": 21}
     assert len(llm.calls("condense")) == 1  # the second process saw the first turn
+
+
+def test_reply_tokens_reach_on_token_with_their_node(assistant, llm):
+    tokens: list[tuple[str, str]] = []
+    res = assistant.ask(STRONG, on_token=lambda node, text: tokens.append((node, text)))
+    drafted = "".join(text for node, text in tokens if node == "answer")
+    assert drafted.startswith(llm.defaults["answer"].split("[")[0].strip()[:20])
+    assert {node for node, _ in tokens} == {"answer"}  # only nodes that call the model
+    assert res.status == "answered" and "[1]" not in res.answer  # the final text is resolved
