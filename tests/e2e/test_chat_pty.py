@@ -69,9 +69,10 @@ def test_call_graph_question_in_a_terminal(tmp_path):
     child.send("half a line\x03")  # Ctrl-C at the prompt drops the line
     child.expect_exact(PROMPT)
 
-    # Ctrl-C while the LLM works (rewrite or answer follow check_context) cancels the question
+    # the draft streams token by token on the status line; Ctrl-C while the LLM is generating
+    # cancels the question (waiting for the draft, not a node name, makes sure it is running)
     child.sendline("how are failed calls retried with exponential backoff?")
-    child.expect_exact("check_context")
+    child.expect_exact("drafting:")
     child.sendcontrol("c")
     child.expect_exact("Cancelled")
     child.expect_exact(PROMPT)
