@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -11,6 +11,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
 from app.answer import AnswerCheck, check_answer
+from app.assistant import Assistant
 from app.retrieval.search import Searcher
 from graphs import Deps, QuestionContext, build_question_graph
 from graphs import builder as graph_builder
@@ -73,16 +74,8 @@ class Harness:
 
 def make_deps(searcher: Searcher, llm: Any, structured: Callable[[Any, type], Any]) -> Deps:
     """Deps as the composition root builds them, with the fakes plugged in."""
-    return Deps(
-        llm=llm,
-        searcher=searcher,
-        root=searcher.services.root,
-        code_graph=searcher.services.graph,
-        indexed=searcher.indexed_paths,
-        texts=searcher.texts,
-        structured=structured,
-        language="Python",
-    )
+    deps = Assistant(searcher.services, llm=llm, searcher=searcher).deps()
+    return replace(deps, structured=structured)
 
 
 @pytest.fixture
