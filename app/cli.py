@@ -124,13 +124,12 @@ def _call_query(
     if refresh:
         services.index(embed=False)
     graph = services.graph()
-    defs = graph.definitions(symbol)
+    defs, sites = graph.call_sites(symbol, direction)
     if not defs:
         _fail(
             f"no definition of {symbol!r} in {services.root}; try a qualified name "
             "(pkg.module.Class.method) or `coderag index` first"
         )
-    sites = graph.callers(defs[0]) if direction == "callers" else graph.callees(defs[0])
     if as_json:
         typer.echo(
             json.dumps(

@@ -111,13 +111,12 @@ class CodeTools:
 
     def _call_sites(self, symbol: str, direction: str) -> str:
         graph = self._graphs.get()
-        defs = graph.definitions(symbol)
+        defs, sites = graph.call_sites(symbol, direction)
         if not defs:
             return (
                 f"{ERROR_PREFIX}no definition of {symbol!r} in the code graph; "
                 "try find_symbol or search_code to find its name"
             )
-        sites = graph.callers(defs[0]) if direction == "callers" else graph.callees(defs[0])
         return _dumps(
             {
                 "symbol": defs[0],

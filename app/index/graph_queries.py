@@ -132,6 +132,18 @@ class CodeGraph:
                     )
         return sorted(sites, key=lambda c: (c.path, c.line, c.qualname))
 
+    def call_sites(self, name: str, direction: str) -> tuple[list[str], list[CallSite]]:
+        """Resolve ``name`` and return ``(its definitions, call sites of the first)``.
+
+        ``direction`` is ``"callers"`` (who calls it) or ``"callees"`` (what it calls); no
+        definition gives ``([], [])``.
+        """
+        defs = self.definitions(name)
+        if not defs:
+            return [], []
+        sites = self.callers(defs[0]) if direction == "callers" else self.callees(defs[0])
+        return defs, sites
+
     def _constructors(self, node: str) -> list[str]:
         name = self.graph.nodes[node]["name"]
         return [

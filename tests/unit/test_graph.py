@@ -192,6 +192,11 @@ def test_callers_callees_definitions(py_graph: CodeGraph) -> None:
     assert py_graph.definitions("pkg.models.User") == ["pkg.models.User"]
     assert py_graph.definitions("models.helper") == ["pkg.models.helper"]
     assert py_graph.definitions("nothing_here") == []
+    # call_sites resolves a short name first, then lists the sites of its first definition
+    assert py_graph.call_sites("helper", "callers") == (["pkg.models.helper"], callers)
+    defs, sites = py_graph.call_sites("run", "callees")
+    assert defs == ["pkg.service.run"] and sites == callees
+    assert py_graph.call_sites("nothing_here", "callers") == ([], [])
 
 
 def test_definitions_rank_classes_and_functions_first() -> None:
