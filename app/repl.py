@@ -7,7 +7,9 @@ a running question and puts the thread back as it was before it.
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -71,6 +73,41 @@ def make_reader(history_path: Path) -> LineReader:
     if sys.stdin.isatty() and sys.stdout.isatty():
         return TerminalReader(history_path)
     return PlainReader()
+
+
+class _CtrlC:
+    """Turn Ctrl-C during a question into a KeyboardInterrupt raised from our own callbacks.
+
+    A SIGINT that lands inside LangGraph's executor can be absorbed there (seen in a real
+    terminal: the answer finished as if nothing was pressed), so the handler only records it;
+    the next progress event or token raises it where we can catch it. A second Ctrl-C raises
+    at once.
+    """
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _CtrlC:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        if self.pressed and exc[0] is None:
+            raise KeyboardInterrupt
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        if self.pressed:
+            raise KeyboardInterrupt
+        self.pressed = True
+
+    def check(self) -> None:
+        """Raise KeyboardInterrupt if Ctrl-C was pressed since the question started."""
+        if self.pressed:
+            raise KeyboardInterrupt
 
 
 class ChatRepl:
@@ -156,15 +193,26 @@ class ChatRepl:
         self._status = cmd.StatusLine(self.err)
         interactive = self.context.interactive
         started = time.perf_counter()
+        stop = _CtrlC()
+
+        def on_update(node: str, update: dict[str, Any]) -> None:
+            stop.check()
+            self._status.node(node, update)
+
+        def on_token(node: str, text: str) -> None:
+            stop.check()
+            self._status.token(node, text)
+
         try:
-            result = self.assistant.ask(
-                question,
-                thread_id=self.thread_id,
-                context=self.context,
-                on_update=self._status.node,
-                on_interrupt=self._interrupt if interactive else None,
-                on_token=self._status.token if self.err.is_terminal else None,
-            )
+            with stop:
+                result = self.assistant.ask(
+                    question,
+                    thread_id=self.thread_id,
+                    context=self.context,
+                    on_update=on_update,
+                    on_interrupt=self._interrupt if interactive else None,
+                    on_token=on_token if self.err.is_terminal else None,
+                )
         except KeyboardInterrupt:
             self._undo(before)
             self.out.print("[yellow]Cancelled[/]; the thread is as it was before the question.")
