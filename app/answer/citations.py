@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 _CITATION = re.compile(
     r"(?<![\w./:\\@~#-])"  # not the tail of a URL, a longer path or a word
-    r"(?P<path>(?:\.?/)?(?:[\w.-]+/)*[\w.-]+)"
+    r"(?P<path>(?:\.?/)?(?:[\w.+@~-]+/)*[\w.+@~-]+)"
     r"(?::L?|#L)(?P<start>\d+)"
     r"(?:[ ]?[-\u2013\u2014][ ]?L?(?P<end>\d+))?"
     r"(?![\w/]|[.:\u2013\u2014-]\d)"  # not a longer number, a line:column or a URL path

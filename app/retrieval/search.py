@@ -126,7 +126,7 @@ class Searcher:
 
     def reload(self) -> None:
         """Drop the in-memory state; the next search loads it again."""
-        with self._lock:
+        with self._search_lock, self._lock:  # never close the database under a search
             if self._loaded is not None:
                 self._loaded.db.close()
             self._loaded = None
@@ -296,7 +296,8 @@ class Searcher:
 
     def indexed_paths(self) -> set[str]:
         """Return the relative paths of the files that have chunks in the index."""
-        return set(self._state().catalog.by_path)
+        with self._search_lock:
+            return set(self._state().catalog.by_path)
 
     def main_language(self) -> str:
         """Return the language most of the index's chunks are written in."""
@@ -307,7 +308,8 @@ class Searcher:
 
     def texts(self, ids: Sequence[str]) -> Mapping[str, str]:
         """Return the text of each chunk id."""
-        return self._texts_from(self._state().db)(ids)
+        with self._search_lock:
+            return self._texts_from(self._state().db)(ids)
 
     @staticmethod
     def _texts_from(db: IndexDB) -> Callable[[Sequence[str]], Mapping[str, str]]:

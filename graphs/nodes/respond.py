@@ -186,7 +186,8 @@ def chitchat(state: QuestionState, *, deps: Deps) -> dict[str, Any]:
 def finish(state: QuestionState) -> dict[str, Any]:
     """Record the answer in the conversation and remember its symbols for follow-ups."""
     symbols = [h["symbol"] for h in state.get("hits", []) if h.get("symbol")]
-    memory = state.get("memory_symbols", []) if state.get("route") == "callgraph" else symbols[:5]
+    keep = state.get("route") in ("callgraph", "chitchat")  # small talk keeps what was found
+    memory = state.get("memory_symbols", []) if keep else symbols[:5]
     return {
         "messages": [AIMessage(state.get("answer", ""))],
         "memory_symbols": memory,

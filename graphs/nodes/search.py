@@ -7,7 +7,6 @@ from typing import Any, Literal
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 
-from app.retrieval.models import SearchOptions
 from app.retrieval.query import analyse
 from graphs.context import QuestionContext, context_of
 from graphs.deps import Deps
@@ -32,7 +31,7 @@ def _queries(state: QuestionState) -> list[str]:
 def retrieve(state: QuestionState, *, deps: Deps) -> dict[str, Any]:
     """Search every query with all lanes and fuse them into one candidate pool."""
     queries = _queries(state)
-    pool = deps.searcher.retrieve(queries, SearchOptions())
+    pool = deps.searcher.retrieve(queries, deps.searcher.default_options())
     return {
         "pool": pool.to_state(),
         "tried": list(dict.fromkeys([*state.get("tried", []), *queries])),
@@ -60,7 +59,7 @@ def rerank(
     question = state.get("target") if state.get("route") == "symbol" else state.get("standalone")
     if state.get("hint"):
         question = state["hint"]  # the human's words are the better query: rank and judge by them
-    ranked = deps.searcher.rank(question or "", pool, SearchOptions())
+    ranked = deps.searcher.rank(question or "", pool, deps.searcher.default_options())
     hits = deps.searcher.hits(ranked, context_of(runtime).k)
     texts = deps.texts([h.chunk_id for h in hits])
     records, context = [], []

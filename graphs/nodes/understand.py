@@ -34,6 +34,8 @@ _CHITCHAT = re.compile(
 _FRESH_TURN: dict[str, Any] = {
     "plan": [],
     "queries": [],
+    "target": "",
+    "relation": "definition",
     "hint": "",
     "tried": [],
     "pool": {},

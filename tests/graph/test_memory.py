@@ -105,3 +105,17 @@ def test_a_question_that_stands_alone_is_not_rewritten(qa):
     out = qa.ask("what does check_email call?")
     assert qa.llm.calls("condense") == []  # nothing points back: no LLM call, no risk
     assert out["standalone"] == "what does check_email call?" and out["target"] == "check_email"
+
+
+def test_small_talk_keeps_the_memory_for_the_next_follow_up(qa):
+    qa.ask("where is check_email defined?")
+    qa.ask("thanks")
+    out = qa.ask("who calls it?")
+    assert out["route"] == "callgraph" and out["target"] == "store.users.check_email"
+
+
+def test_a_turn_does_not_inherit_the_last_target(qa):
+    qa.ask("who calls it?")  # nothing to point at: asks which symbol
+    out = qa.ask("hello")
+    assert out["route"] == "chitchat" and out["target"] == ""
+    assert out["answer"].startswith("I answer questions about the code")

@@ -377,3 +377,13 @@ def test_render_no_evidence_without_hits():
     text = render_no_evidence("Where is the cache?", [])
     assert text.startswith('The indexed code base does not show an answer to "Where is the cache?"')
     assert text.endswith("no indexed code matched it closely.")
+
+
+def test_paths_with_plus_at_and_tilde_are_parsed_whole():
+    from app.answer import parse_citations
+
+    got = parse_citations("See c++/a.cpp:1-2 and pkg@2/b~1.py:3.")
+    assert [(c.path, c.start_line, c.end_line) for c in got] == [
+        ("c++/a.cpp", 1, 2),
+        ("pkg@2/b~1.py", 3, 3),
+    ]
