@@ -102,7 +102,7 @@ class Assistant:
             llm=llm,
             searcher=s,
             root=self.services.root,
-            code_graph=self.services.graph,
+            code_graph=s.code_graph,
             indexed=s.indexed_paths,
             texts=s.texts,
             structured=structured,

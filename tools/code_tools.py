@@ -22,7 +22,6 @@ from pydantic import BaseModel, ValidationError
 from app.llm.errors import LLMUnavailableError
 from app.services import IndexMissingError
 from graphs import QuestionContext
-from tools.graph_cache import GraphCache
 from tools.schemas import (
     MAX_SPAN,
     AskCodebaseArgs,
@@ -71,7 +70,6 @@ class CodeTools:
         """Serve ``assistant``; ``context`` tunes ``ask_codebase`` (made non-interactive)."""
         self.assistant = assistant
         self.context = replace(context or QuestionContext(), interactive=False)
-        self._graphs = GraphCache(assistant.services)
 
     @_as_text
     def search_code(self, query: str, k: int = 10) -> str:
@@ -83,7 +81,7 @@ class CodeTools:
     @_as_text
     def find_symbol(self, name: str) -> str:
         """JSON list of the definitions of ``name``, best match first."""
-        graph = self._graphs.get()
+        graph = self.assistant.searcher.code_graph()
         records = []
         for qualname in graph.definitions(name)[:MAX_DEFINITIONS]:
             node = graph.symbol(qualname) or {}
@@ -110,7 +108,7 @@ class CodeTools:
         return self._call_sites(symbol, "callees")
 
     def _call_sites(self, symbol: str, direction: str) -> str:
-        graph = self._graphs.get()
+        graph = self.assistant.searcher.code_graph()
         defs, sites = graph.call_sites(symbol, direction)
         if not defs:
             return (

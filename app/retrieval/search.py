@@ -40,9 +40,11 @@ log = logging.getLogger(__name__)
 class _Loaded:
     db: IndexDB
     catalog: Catalog
-    graph: CodeGraph | None
+    graph: CodeGraph
     vectors: VectorStore | None
     coverage: CoverageScorer
+    stamp: tuple[int, int] | None
+    """The saved graph file's (mtime, size) when loaded: a re-index elsewhere changes it."""
 
 
 @dataclass(slots=True)
@@ -132,15 +134,30 @@ class Searcher:
             self._loaded = None
 
     def _state(self) -> _Loaded:
-        with self._lock:
+        with self._search_lock, self._lock:
+            if self._loaded is not None and self._loaded.stamp != self._stamp():
+                self._loaded.db.close()  # another process re-indexed: load the new state
+                self._loaded = None
             if self._loaded is None:
                 self._loaded = self._load()
             return self._loaded
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self.services.layout.graph.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def code_graph(self) -> CodeGraph:
+        """Return the code graph loaded with the index (reloaded after a re-index)."""
+        return self._state().graph
 
     def _load(self) -> _Loaded:
         from app.index.stores.db import IndexDB
 
         graph = self.services.graph()  # raises IndexMissingError with advice when unindexed
+        stamp = self._stamp()
         db = IndexDB(self.services.layout.db)
         vectors = None
         model = db.get_meta("embed_model")
@@ -152,7 +169,7 @@ class Searcher:
         if vectors is not None and model:
             catalog.load_file_vectors(db, model)
         coverage = CoverageScorer(self._texts_from(db), db.doc_freq, len(catalog.chunks))
-        return _Loaded(db, catalog, graph, vectors, coverage)
+        return _Loaded(db, catalog, graph, vectors, coverage, stamp)
 
     @property
     def reranker(self) -> Reranker:
@@ -232,7 +249,7 @@ class Searcher:
         with self._search_lock:
             st = self._state()
             s = self.settings
-            if st.graph is None or not pool.cands:
+            if not pool.cands:
                 return
             expand(
                 pool.cands,

@@ -18,7 +18,7 @@ from app.assistant import Assistant
 from graphs import build_question_graph
 from tests.graph.conftest import make_deps
 from tests.graph.fakes import json_structured
-from tools import make_tools
+from tools import TOOL_SPECS, make_tools
 
 STRONG = "how is a message signed with a secret key?"
 
@@ -60,14 +60,7 @@ def test_an_agent_searches_then_asks_then_answers(assistant, llm):
     agent = create_agent(model, tools=make_tools(assistant))
     out = agent.invoke({"messages": [HumanMessage("How are messages signed here?")]})
 
-    assert model.bound == [
-        "search_code",
-        "find_symbol",
-        "callers",
-        "callees",
-        "read_span",
-        "ask_codebase",
-    ]
+    assert model.bound == [spec.name for spec in TOOL_SPECS]  # the six, in order
     results = [m for m in out["messages"] if isinstance(m, ToolMessage)]
     assert [(m.name, m.tool_call_id, m.status) for m in results] == [
         ("search_code", "c1", "success"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,21 +12,9 @@ from langgraph.checkpoint.memory import InMemorySaver
 from app.assistant import Assistant
 from app.retrieval.search import Searcher
 from tests.graph.fakes import ScriptedChatModel
-from tests.unit.test_retrieval_lanes import REPO, STORE_SPLIT, module_searcher
+from tests.unit.test_retrieval_lanes import REPO, STORE_SPLIT
 from tools import TOOL_SPECS, make_tools
 from tools.mcp_server import build_server
-
-ANSWER = "It signs the message with the secret key [1]."
-
-
-@pytest.fixture(scope="module")
-def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
-    yield from module_searcher(tmp_path_factory, REPO, chunk_max_tokens=STORE_SPLIT)
-
-
-@pytest.fixture
-def llm() -> ScriptedChatModel:
-    return ScriptedChatModel(defaults={"answer": ANSWER})
 
 
 @pytest.fixture
