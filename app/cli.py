@@ -380,9 +380,10 @@ def callgraph(
 
 def _register_extra_commands() -> None:
     """Add the commands that live in their own modules (chat REPL, MCP server)."""
-    from app import cli_chat, cli_mcp
+    from app import cli_chat, cli_eval, cli_mcp
 
     cli_chat.register(app)
+    cli_eval.register(app)
     cli_mcp.register(app)
 
 

@@ -22,7 +22,13 @@ from app.index.report import IndexReport
 err = Console(stderr=True)
 out = Console()
 
-_LABELS = {"scan": "Scanning files", "parse": "Parsing + chunking", "embed": "Embedding chunks"}
+_LABELS = {
+    "scan": "Scanning files",
+    "parse": "Parsing + chunking",
+    "embed": "Embedding chunks",
+    "strip": "Stripping docs",
+    "queries": "Mining queries",
+}
 
 
 class RichProgress:

@@ -25,13 +25,13 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE / "retrieval"))
 
 import corpora  # noqa: E402
-import metrics  # noqa: E402
 import queries as query_sets  # noqa: E402
 import run as ladder  # noqa: E402
 from langgraph.checkpoint.memory import InMemorySaver  # noqa: E402
 
 from app.answer import check_answer  # noqa: E402
 from app.assistant import Assistant  # noqa: E402
+from app.eval import metrics  # noqa: E402
 from graphs import QuestionContext  # noqa: E402
 
 RESULTS = HERE / "results"

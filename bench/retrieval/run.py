@@ -21,7 +21,7 @@ import json
 import platform
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,59 +31,24 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import corpora  # noqa: E402
-import metrics  # noqa: E402
 import queries as query_sets  # noqa: E402
 
+from app.eval import metrics  # noqa: E402
+from app.eval.ladder import RUNGS, evaluate  # noqa: E402
 from app.retrieval.models import SearchOptions  # noqa: E402
 
 RESULTS = HERE.parent / "results"
 K = 10
 STAGES: dict[str, SearchOptions] = {
-    "bm25": SearchOptions(lanes=("lexical",), expand=False, rerank="none", group_by="chunk"),
-    "dense": SearchOptions(lanes=("dense",), expand=False, rerank="none", group_by="chunk"),
-    "hybrid": SearchOptions(expand=False, rerank="none", group_by="chunk"),
-    "expand": SearchOptions(rerank="none", group_by="chunk"),
-    "rerank": SearchOptions(group_by="chunk"),
+    "bm25": RUNGS["bm25"],
+    "dense": RUNGS["dense"],
+    "hybrid": RUNGS["hybrid"],
+    "expand": RUNGS["+graph"],
+    "rerank": RUNGS["+rerank"],
     "by-file": SearchOptions(group_by="file"),
 }
 """The ladder. ``rerank`` is the default pipeline (``SearchOptions()``); ``by-file`` adds
 ``--group-by file`` (one chunk per file first)."""
-SearchFn = Callable[[str], Sequence[metrics.Hit]]
-
-
-def evaluate(
-    searcher_fn: SearchFn | Mapping[str, SearchFn], queries: Sequence[Mapping[str, Any]]
-) -> dict[str, Any]:
-    """Search every query and score it.
-
-    Args:
-        searcher_fn: ``query text -> [(path, start_line, end_line), ...]`` best first, or a
-            mapping from corpus name to such a function when ``queries`` span several corpora.
-        queries: Records of ``sets/*.jsonl``.
-
-    Returns:
-        ``{"summary": aggregate over corpora, "by_type": {type: aggregate}, "latency_ms": mean
-        search time, "queries": [per-query rows with the top hits and their scores]}``.
-    """
-    rows: list[dict[str, Any]] = []
-    for record in queries:
-        fn = searcher_fn[record["corpus"]] if isinstance(searcher_fn, Mapping) else searcher_fn
-        started = time.perf_counter()
-        hits = [(str(p), int(s), int(e)) for p, s, e in fn(record["query"])][:K]
-        elapsed = (time.perf_counter() - started) * 1000
-        scores = metrics.score_query(hits, record["targets"])
-        rows.append({
-            "id": record["id"], "corpus": record["corpus"], "type": record["type"],
-            "ms": round(elapsed, 1), **{m: round(v, 4) for m, v in scores.items()},
-            "hits": [f"{p}:{s}-{e}" for p, s, e in hits],
-        })  # fmt: skip
-    types = sorted({r["type"] for r in rows})
-    return {
-        "summary": metrics.aggregate(rows),
-        "by_type": {t: metrics.aggregate(r for r in rows if r["type"] == t) for t in types},
-        "latency_ms": round(metrics.mean(r["ms"] for r in rows), 1),
-        "queries": rows,
-    }
 
 
 def _searcher_class(spec: str) -> Any:
@@ -117,7 +82,7 @@ def _index(corpus: corpora.Corpus) -> tuple[Any, dict[str, Any]]:
 
 def prepare(selected: list[corpora.Corpus], make_queries: bool) -> None:
     """Fetch sources, build stripped copies, and (optionally) rebuild the query sets."""
-    from strip_docs import build_copy
+    from app.eval.strip import build_copy
 
     corpora.fetch_all(selected)
     for corpus in selected:

@@ -25,10 +25,10 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import corpora  # noqa: E402
-import metrics  # noqa: E402
 import queries as query_sets  # noqa: E402
 import run as ladder  # noqa: E402
 
+from app.eval import metrics  # noqa: E402
 from app.retrieval.models import SearchOptions  # noqa: E402
 from app.retrieval.rank import DEFAULT_WEIGHTS, FEATURES, PENALTIES  # noqa: E402
 from app.retrieval.search import Searcher  # noqa: E402

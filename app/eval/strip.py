@@ -25,8 +25,9 @@ import ast
 import inspect
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import tree_sitter as ts
 
@@ -260,6 +261,40 @@ def _spans(src: SourceFile) -> list[tuple[str, str, int, int]]:
     return [(s.qualname, s.kind, s.start_line, s.end_line) for s in parsed.symbols]
 
 
+STRIPPABLE = frozenset({"python", "javascript", "typescript", "tsx", "go", "rust"})
+"""Languages whose documentation ``strip_text`` knows how to remove."""
+
+
+class StripError(ValueError):
+    """Stripping a file would move its lines or symbols (or break its syntax)."""
+
+
+def checked_strip(rel: str, text: str) -> str:
+    """Return ``text`` stripped of its docs, or raise :class:`StripError`.
+
+    The stripped text must keep every line in place, give coderag's parser the same symbols
+    with the same spans, and (Python) still compile; a file in another language is returned
+    unchanged.
+    """
+    language = language_for(rel)
+    if language not in STRIPPABLE:
+        return text
+    try:
+        stripped = strip_text(text, language)
+    except Exception as exc:  # tree-sitter or decoding trouble in one odd file
+        raise StripError(f"{rel}: {exc}") from exc
+    if len(text.split("\n")) != len(stripped.split("\n")):
+        raise StripError(f"{rel}: line count changed")
+    if language == "python":
+        try:
+            ast.parse(stripped, filename=rel)
+        except SyntaxError as exc:
+            raise StripError(f"{rel}: no longer compiles ({exc.msg})") from exc
+    if _spans(_source(rel, text)) != _spans(_source(rel, stripped)):
+        raise StripError(f"{rel}: symbol spans moved")
+    return stripped
+
+
 def build_copy(source_root: Path, dest: Path) -> dict[str, int]:
     """Write the stripped copy of every source file under ``source_root`` to ``dest``.
 
@@ -297,4 +332,46 @@ def build_copy(source_root: Path, dest: Path) -> dict[str, int]:
             path.unlink()
         elif path.is_dir() and not any(path.iterdir()):
             shutil.rmtree(path)
+    return stats
+
+
+def write_stripped_copy(
+    files: Iterable[SourceFile], dest: Path, on_file: Callable[[str], None] | None = None
+) -> dict[str, Any]:
+    """Write every file of a walked repository to ``dest``, its documentation stripped.
+
+    A file that cannot be stripped safely (see :func:`checked_strip`) is copied unchanged and
+    listed under ``unstripped``; it then yields no documentation queries (its docs are still
+    there). Unchanged outputs are not rewritten (an incremental re-index keeps them) and files
+    no longer in ``files`` are deleted. Returns counts: files, stripped (changed by
+    stripping), blanked_lines, and the unstripped ``[(path, reason)]``.
+    """
+    wanted: set[Path] = set()
+    stats: dict[str, Any] = {"files": 0, "stripped": 0, "blanked_lines": 0, "unstripped": []}
+    for src in files:
+        try:
+            text = checked_strip(src.path, src.text)
+        except StripError as exc:
+            text = src.text
+            stats["unstripped"].append((src.path, str(exc)))
+        if text != src.text:
+            stats["stripped"] += 1
+            stats["blanked_lines"] += sum(
+                1 for a, b in zip(src.text.split("\n"), text.split("\n"), strict=True)
+                if a.strip() and not b.strip()
+            )  # fmt: skip
+        out = dest / src.path
+        wanted.add(out)
+        if not out.is_file() or out.read_text(encoding="utf-8", errors="replace") != text:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text, encoding="utf-8")
+        stats["files"] += 1
+        if on_file is not None:
+            on_file(src.path)
+    if dest.is_dir():
+        for path in sorted(dest.rglob("*"), reverse=True):
+            if path.is_file() and path not in wanted:
+                path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
     return stats

@@ -1,4 +1,4 @@
-"""Ranking metrics of the retrieval benchmark (pure functions).
+"""Ranking metrics of ``coderag eval`` and the retrieval benchmark (pure functions).
 
 A hit is ``(path, start_line, end_line)`` (1-based, inclusive). A target is a dict with a
 ``path`` and, optionally, ``start_line``/``end_line``: a file target is matched by any hit in
@@ -12,8 +12,6 @@ that file, a span target by a hit in the same file whose lines overlap it.
   is 1/rank of the first hit whose file is one of the targets' files.
 
 Scores are averaged per query within a repository (corpus), then over repositories.
-
-Self-check: ``python bench/retrieval/metrics.py``.
 """
 
 from __future__ import annotations
@@ -108,44 +106,3 @@ def aggregate(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     overall = {m: mean(c[m] for c in per_corpus.values()) for m in METRICS}
     overall["n"] = sum(int(c["n"]) for c in per_corpus.values())
     return {"per_corpus": per_corpus, "mean": overall}
-
-
-def _self_check() -> None:
-    span = {"path": "a.py", "start_line": 10, "end_line": 20}
-    other = {"path": "b.py", "start_line": 1, "end_line": 5}
-    assert covers(("a.py", 20, 30), span) and not covers(("a.py", 21, 30), span)
-    assert covers(("b.py", 99, 100), {"path": "b.py"}) and not covers(("a.py", 1, 1), other)
-    # One target at rank 1 -> 1.0; at rank 2 -> 1/log2(3).
-    assert ndcg_at_k([("a.py", 12, 12)], [span]) == 1.0
-    assert math.isclose(ndcg_at_k([("x", 1, 1), ("a.py", 1, 10)], [span]), 1 / math.log2(3))
-    # One hit covering two targets credits both at rank 1: DCG 2 > ideal, capped at 1.
-    wide = {"path": "a.py", "start_line": 15, "end_line": 16}
-    assert ndcg_at_k([("a.py", 1, 100)], [span, wide]) == 1.0
-    # Two targets, only the second found at rank 2: (1/log2 3) / (1 + 1/log2 3).
-    got = ndcg_at_k([("x", 1, 1), ("b.py", 2, 2)], [span, other])
-    assert math.isclose(got, (1 / math.log2(3)) / (1 + 1 / math.log2(3)))
-    # A target beyond rank 10 does not count; a repeated covering hit counts once.
-    assert ndcg_at_k([("x", 1, 1)] * 10 + [("a.py", 10, 10)], [span]) == 0.0
-    assert ndcg_at_k([("a.py", 10, 10), ("a.py", 11, 11)], [span]) == 1.0
-    # Ideal DCG is capped at 10 gains: 12 targets all found in ranks 1..10 -> 1.0.
-    many = [{"path": f"f{i}.py"} for i in range(12)]
-    assert math.isclose(ndcg_at_k([(f"f{i}.py", 1, 1) for i in range(10)], many), 1.0)
-    # File-level recall and MRR.
-    hits = [("x", 1, 1), ("a.py", 1, 1), ("b.py", 1, 1)]
-    assert file_recall_at_k(hits, [span, other], 1) == 0.0
-    assert file_recall_at_k(hits, [span, other], 2) == 0.5
-    assert file_recall_at_k(hits, [span, other], 5) == 1.0
-    assert file_mrr_at_k(hits, [span, other]) == 0.5
-    assert file_mrr_at_k([("x", 1, 1)], [span]) == 0.0
-    # Averaging: per corpus first, then over corpora.
-    rows = [
-        {"corpus": "c1", **dict.fromkeys(METRICS, 1.0)},
-        {"corpus": "c1", **dict.fromkeys(METRICS, 1.0)},
-        {"corpus": "c2", **dict.fromkeys(METRICS, 0.0)},
-    ]
-    assert aggregate(rows)["mean"]["ndcg@10"] == 0.5
-    print("metrics self-check: ok")
-
-
-if __name__ == "__main__":
-    _self_check()
