@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: venv demo test lint unit bench clean
+.PHONY: venv demo test lint unit bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -34,13 +34,13 @@ test: lint unit
 demo: $(STAMP)
 	$(BIN)/python bench/demo.py
 
+# The benchmark suite (bench/suite.py): full under 30 min on 2 cores, QUICK=1 (or bench-quick)
+# about 5. Results in bench/results/ (quick: bench/results/quick/).
 bench: $(STAMP)
-	$(BIN)/python bench/pycg_bench.py
-	$(BIN)/python bench/index_bench.py
-	$(BIN)/python bench/retrieval/run.py --fetch --split test
-	$(BIN)/python bench/search_speed.py
-	$(BIN)/python bench/answer_bench.py
-	$(BIN)/python bench/summarize.py
+	$(BIN)/python bench/suite.py $(if $(QUICK),--quick)
+
+bench-quick: $(STAMP)
+	$(BIN)/python bench/suite.py --quick
 
 clean:
 	rm -rf $(VENV) .coderag .mypy_cache .pytest_cache .ruff_cache

@@ -84,9 +84,10 @@ def evaluate(
         }
         typer.echo(json.dumps(summary, indent=2))
         return
-    console.print(report.markdown(doc))
+    # Markdown, not rich markup; never wrapped at the terminal width (a piped table stays one)
+    console.print(report.markdown(doc), markup=False, highlight=False, soft_wrap=True)
     for label, path in paths.items():
-        console.print(f"{label:>12}: {path}")
+        console.print(f"{label:>12}: {path}", markup=False, highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

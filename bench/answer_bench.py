@@ -105,8 +105,13 @@ def answers(selected: list[corpora.Corpus], per_corpus: int) -> dict[str, Any]:
     }
 
 
-def retrieval(selected: list[corpora.Corpus], steps: list[str]) -> dict[str, Any]:
-    """NDCG@10 of the evidence the graph gathers, with and without each LLM step (dev half)."""
+def retrieval(
+    selected: list[corpora.Corpus], steps: list[str], limit: int = 0
+) -> dict[str, Any]:
+    """NDCG@10 of the evidence the graph gathers, with and without each LLM step (dev half).
+
+    ``limit`` > 0 keeps that many queries per corpus (the first in file order).
+    """
     out: dict[str, Any] = {}
     for name in steps:
         ctx = STEPS[name]
@@ -114,9 +119,9 @@ def retrieval(selected: list[corpora.Corpus], steps: list[str]) -> dict[str, Any
         started = time.perf_counter()
         for corpus in selected:
             assistant, _ = _assistant(corpus)
-            for r in query_sets.load([corpus.name], "dev"):
-                if r["type"] not in ("nl", "mixed", "file"):
-                    continue
+            dev = query_sets.load([corpus.name], "dev")
+            records = [r for r in dev if r["type"] in ("nl", "mixed", "file")]
+            for r in records[:limit] if limit > 0 else records:
                 config = {"configurable": {"thread_id": r["id"]}}
                 assistant.graph.invoke(
                     {"question": r["query"]}, config, context=ctx, interrupt_before=["answer"]
@@ -146,13 +151,16 @@ def main() -> None:
     ap.add_argument("--skip-retrieval", action="store_true")
     ap.add_argument("--steps", default=",".join(STEPS), help="comma list of STEPS names")
     ap.add_argument("--skip-answers", action="store_true")
+    ap.add_argument("--retrieval-limit", type=int, default=0, help="queries per corpus (0: all)")
+    ap.add_argument("--results", type=Path, default=RESULTS)
     args = ap.parse_args()
+    results = args.results
     doc: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "llm": "embedded SmolLM2-135M-Instruct Q4_1 (xllamacpp)",
     }
-    previous = RESULTS / "answers.json"
+    previous = results / "answers.json"
     old = json.loads(previous.read_text()) if previous.exists() else {}
     doc["answers"] = (
         old.get("answers", {})
@@ -166,10 +174,10 @@ def main() -> None:
         steps = [s for s in args.steps.split(",") if s]
         doc["retrieval_with_llm_steps"] = {
             **old.get("retrieval_with_llm_steps", {}),
-            **retrieval(corpora.select(args.retrieval_corpora), steps),
+            **retrieval(corpora.select(args.retrieval_corpora), steps, args.retrieval_limit),
         }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "answers.json").write_text(json.dumps(doc, indent=1) + "\n")
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "answers.json").write_text(json.dumps(doc, indent=1) + "\n")
     a = doc["answers"]
     lines = [
         f"# Answers with the embedded model ({doc['date']}, {doc['machine']})",
@@ -192,7 +200,7 @@ def main() -> None:
         for name, row in doc["retrieval_with_llm_steps"].items():
             cells = f"{row['ndcg@10']:.3f} | {row['r@10']:.3f} | {row['seconds_per_query']}"
             lines.append(f"| {name} | {cells} |")
-    (RESULTS / "answers.md").write_text("\n".join(lines) + "\n")
+    (results / "answers.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -1,8 +1,11 @@
 """Indexing speed on real code nobody here wrote: cold throughput vs the bare embedder,
 no-op and one-file-changed re-index, peak memory. Results: bench/results/index.json (+ .md).
 
-Usage: python bench/index_bench.py [--packages rich,requests] [--reindex-packages ...]
-The code bases are installed libraries' sources, copied to a temp dir.
+Usage: python bench/index_bench.py [--packages rich] [--reindex-packages langchain_community |
+    --reindex-from-cold] [--bare-sample 0.25] [--keep DIR] [--results DIR]
+The code bases are installed libraries' sources, copied to a temp dir (``--keep DIR``: copied
+to DIR/root with the index in DIR/index, kept for bench/search_speed.py).
+``--bare-sample F`` times the bare embedder on a seeded fraction F of the same chunk texts.
 """
 
 from __future__ import annotations
@@ -54,14 +57,21 @@ def index_once(root: Path, index_dir: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def bare_embed_seconds(index_dir: Path) -> tuple[float, int]:
-    """Time SentenceTransformer.encode alone on exactly the chunk texts the index embedded."""
+def bare_embed_seconds(index_dir: Path, sample: float = 1.0) -> tuple[float, int]:
+    """Time SentenceTransformer.encode alone on the chunk texts the index embedded.
+
+    ``sample`` < 1 times a seeded random share of those texts (chunks/s is what is compared).
+    """
     from app.index.embedder import resolve_model_path
     from app.index.stores.db import IndexDB
 
     db = IndexDB(index_dir / "index.db")
     texts = list({c.content_hash: c.embed_text for c in db.all_chunks()}.values())
     db.close()
+    if sample < 1.0:
+        import random
+
+        texts = random.Random(20261123).sample(texts, max(32, round(len(texts) * sample)))
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(str(resolve_model_path("minilm")))
@@ -99,10 +109,10 @@ def reindex_times(root: Path, index_dir: Path) -> dict:
     }
 
 
-def cold_figures(packages: str, work: Path) -> dict:
-    root = copy_packages(packages.split(","), work / "cold")
-    cold = index_once(root, work / "idx-cold")
-    bare_s, n = bare_embed_seconds(work / "idx-cold")
+def cold_figures(packages: str, work: Path, sample: float = 1.0) -> dict:
+    root = copy_packages(packages.split(","), work / "root")
+    cold = index_once(root, work / "index")
+    bare_s, n = bare_embed_seconds(work / "index", sample)
     rep = cold["report"]
     return {
         "packages": packages,
@@ -114,6 +124,7 @@ def cold_figures(packages: str, work: Path) -> dict:
         "peak_rss_mb": round(cold["peak_rss_mb"]),
         "bare_embed_seconds": round(bare_s, 2),
         "bare_chunks": n,
+        "bare_sample": sample,
         "index_chunks_per_s": round(rep["chunks"] / cold["seconds"], 2),
         "index_embedded_per_s": round(rep["embedded"] / cold["seconds"], 2),
         "bare_chunks_per_s": round(n / bare_s, 2),
@@ -130,10 +141,20 @@ def main() -> None:
     ap.add_argument("--reindex-packages", default="langchain_community")
     ap.add_argument("--skip-reindex", action="store_true")
     ap.add_argument("--skip-cold", action="store_true", help="keep the cold figures on file")
+    ap.add_argument(
+        "--reindex-from-cold", action="store_true",
+        help="time the re-index runs on the cold index (no second corpus)",
+    )
+    ap.add_argument("--bare-sample", type=float, default=1.0, help="share of texts for bare")
+    ap.add_argument("--keep", type=Path, help="keep the corpus copy and its index here")
+    ap.add_argument("--results", type=Path, default=RESULTS)
     args = ap.parse_args()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="coderag-bench-"))
-    old = json.loads((RESULTS / "index.json").read_text()) if args.skip_cold else {}
+    results = args.results
+    results.mkdir(parents=True, exist_ok=True)
+    if args.keep:
+        shutil.rmtree(args.keep, ignore_errors=True)
+    work = args.keep or Path(tempfile.mkdtemp(prefix="coderag-bench-"))
+    old = json.loads((results / "index.json").read_text()) if args.skip_cold else {}
     res: dict = {
         **old,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -145,9 +166,19 @@ def main() -> None:
     }
     try:
         if not args.skip_cold:
-            res["cold"] = cold_figures(args.packages, work)
+            res["cold"] = cold_figures(args.packages, work, args.bare_sample)
             print(json.dumps(res["cold"], indent=2), flush=True)
-        if not args.skip_reindex:
+        if args.reindex_from_cold and "cold" in res:
+            scratch = work / "reindex"
+            shutil.copytree(work / "root", scratch / "root")
+            shutil.copytree(work / "index", scratch / "index")
+            res["reindex"] = reindex_times(scratch / "root", scratch / "index")
+            res["reindex"]["cold_index_seconds"] = res["cold"]["index_seconds"]
+            res["reindex"]["cold_peak_rss_mb"] = res["cold"]["peak_rss_mb"]
+            res["reindex"]["packages"] = args.packages
+            shutil.rmtree(scratch, ignore_errors=True)
+            print(json.dumps(res["reindex"], indent=2), flush=True)
+        elif not args.skip_reindex:
             big = copy_packages(args.reindex_packages.split(","), work / "big")
             first = index_once(big, work / "idx-big")
             res["reindex"] = reindex_times(big, work / "idx-big")
@@ -157,9 +188,10 @@ def main() -> None:
             print(json.dumps(res["reindex"], indent=2), flush=True)
         res["bench_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
-    (RESULTS / "index.json").write_text(json.dumps(res, indent=2) + "\n")
-    print(f"wrote {RESULTS / 'index.json'}")
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    (results / "index.json").write_text(json.dumps(res, indent=2) + "\n")
+    print(f"wrote {results / 'index.json'}")
 
 
 if __name__ == "__main__":

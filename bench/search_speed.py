@@ -1,7 +1,9 @@
 """Search latency on a real 10k+-chunk index: warm p50/p95 per pipeline stage, and the cold CLI.
 
-Usage: python bench/search_speed.py [--rounds 2]
-The corpus is the installed networkx package (tests included: about 14.5k chunks), copied to
+Usage: python bench/search_speed.py [--rounds 2] [--root DIR --index-dir DIR] [--results DIR]
+With ``--root``/``--index-dir`` (an index bench/index_bench.py kept with ``--keep``) the queries
+are mined from that code: doc sentences of its symbols and their names. Otherwise the corpus
+is the installed networkx package (tests included: about 14.5k chunks), copied to
 bench/.cache/speed/networkx and indexed once with real MiniLM vectors (cached afterwards).
 "Warm" means one long-lived Searcher whose models and catalogue are loaded; every query is new
 to it in the first round. "Cold CLI" is a fresh ``coderag search ... --json`` process, model
@@ -117,20 +119,40 @@ def corpus() -> Path:
     return dest
 
 
+def mined_queries(root: Path, count: int = 30) -> tuple[list[str], list[str]]:
+    """Return ``count`` doc sentences and ``count`` symbol names of the code under ``root``."""
+    import random
+
+    from app.eval.mining import candidates
+    from app.index.languages import CODE_LANGUAGES
+    from app.index.walker import walk
+
+    languages = sorted({f.language for f in walk(root).files} & CODE_LANGUAGES)
+    found = [c for lang in languages for c in candidates(root, root, lang) if c.public]
+    rng = random.Random(20261123)
+    sentences = sorted({c.sentence for c in found if c.sentence})
+    names = sorted({c.symbol.name for c in found if len(c.symbol.name) >= 4})
+    rng.shuffle(sentences)
+    rng.shuffle(names)
+    return sentences[:count], names[:count]
+
+
 def pct(values: list[float], q: float) -> float:
     """Return the ``q`` quantile (0..1) by nearest rank."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def warm(services: Services, rounds: int) -> dict[str, dict[str, float]]:
+def warm(
+    services: Services, rounds: int, queries: list[str] | None = None
+) -> dict[str, dict[str, float]]:
     """Time every stage over every query in one long-lived Searcher."""
     searcher = Searcher(services)
     started = time.perf_counter()
     searcher.search("warm up the models")
     load_s = time.perf_counter() - started
     out: dict[str, dict[str, float]] = {"load": {"seconds": round(load_s, 2)}}
-    queries = NL_QUERIES + SYMBOL_QUERIES
+    queries = queries or NL_QUERIES + SYMBOL_QUERIES
     for name, options in STAGES.items():
         for r in range(rounds):
             times: list[float] = []
@@ -148,10 +170,10 @@ def warm(services: Services, rounds: int) -> dict[str, dict[str, float]]:
     return out
 
 
-def cold_cli(root: Path, home: Path, runs: int = 3) -> dict[str, float]:
+def cold_cli(root: Path, env_extra: dict[str, str], query: str, runs: int = 3) -> dict:
     """Time fresh ``coderag search`` processes (model load and index check included)."""
-    env = {**os.environ, "CODERAG_HOME": str(home)}
-    cmd = [sys.executable, "-m", "app.cli", "search", "shortest path", "--repo", str(root)]
+    env = {**os.environ, **env_extra}
+    cmd = [sys.executable, "-m", "app.cli", "search", query, "--repo", str(root)]
     times = []
     for _ in range(runs):
         t = time.perf_counter()
@@ -164,29 +186,44 @@ def main() -> None:
     """Index (cached), then measure and write the results."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=2, help="passes over the queries per stage")
+    ap.add_argument("--root", type=Path, help="code to search (default: networkx)")
+    ap.add_argument("--index-dir", type=Path, help="its index (with --root)")
+    ap.add_argument("--cold-runs", type=int, default=3)
+    ap.add_argument("--results", type=Path, default=RESULTS)
     args = ap.parse_args()
-    root = corpus()
-    home = CACHE / "home"
-    services = Services(root, Settings(home=home, progress=False))
+    if args.root:
+        root, name = args.root.resolve(), args.root.resolve().name
+        settings = Settings(index_dir=args.index_dir, progress=False)
+        env_extra = {"CODERAG_INDEX_DIR": str(args.index_dir)}
+        nl, symbols = mined_queries(root)
+        queries: list[str] | None = nl + symbols
+        cold_query = nl[0] if nl else "main entry point"
+    else:
+        root, name = corpus(), "networkx"
+        settings = Settings(home=CACHE / "home", progress=False)
+        env_extra = {"CODERAG_HOME": str(CACHE / "home")}
+        queries, cold_query = None, "shortest path"
+    services = Services(root, settings)
     t = time.perf_counter()
     report = services.index()
     index_s = time.perf_counter() - t
     doc = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "corpus": {"name": "networkx", "files": report.files, "chunks": report.chunks},
+        "corpus": {"name": name, "files": report.files, "chunks": report.chunks},
         "index_update_s": round(index_s, 1),
-        "warm": warm(services, args.rounds),
-        "cold_cli": cold_cli(root, home),
+        "warm": warm(services, args.rounds, queries),
+        "cold_cli": cold_cli(root, env_extra, cold_query, args.cold_runs),
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "search_speed.json").write_text(json.dumps(doc, indent=2) + "\n")
+    results = args.results
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "search_speed.json").write_text(json.dumps(doc, indent=2) + "\n")
     lines = [
         f"# Search speed ({doc['date']}, {doc['machine']})",
         "",
-        f"networkx: {report.files} files, {report.chunks} chunks; "
+        f"{name}: {report.files} files, {report.chunks} chunks; "
         f"model + catalogue load {doc['warm']['load']['seconds']} s; "
-        f"cold CLI call {doc['cold_cli']['median_s']} s (median of 3).",
+        f"cold CLI call {doc['cold_cli']['median_s']} s (median of {args.cold_runs}).",
         "",
         "| stage | p50 ms | p95 ms | mean ms | queries |",
         "|---|---:|---:|---:|---:|",
@@ -196,7 +233,7 @@ def main() -> None:
             lines.append(
                 f"| {name} | {row['p50_ms']} | {row['p95_ms']} | {row['mean_ms']} | {row['n']} |"
             )
-    (RESULTS / "search_speed.md").write_text("\n".join(lines) + "\n")
+    (results / "search_speed.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -100,8 +100,11 @@ def commit_queries(
         code = [n for n in dict.fromkeys(names) if language_for(n) in CODE_LANGUAGES]
         if not code or len(code) > max_files:
             continue
-        if any(n not in present for n in code):
+        if any(n not in present and not (repo / n).is_file() for n in code):
             continue  # renamed or deleted since: the target would be a guess
+        code = [n for n in code if n in present]  # on disk, not indexed: empty, ignored
+        if not code:
+            continue
         targets = [n for n in code if not _TESTS.search(n)] or code
         seen.add(query.lower())
         pool.append({
