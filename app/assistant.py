@@ -6,7 +6,6 @@ that streams progress and answers interrupts.
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -67,6 +66,7 @@ class Assistant:
         self.services = services
         self._llm = llm
         self._checkpointer = checkpointer
+        self._owns = checkpointer is None
         self._searcher = searcher
 
     @cached_property
@@ -80,16 +80,25 @@ class Assistant:
 
     @cached_property
     def checkpointer(self) -> Any:
-        """SQLite thread store shared by every repository (threads survive restarts)."""
-        if self._checkpointer is None:
-            from langgraph.checkpoint.sqlite import SqliteSaver
+        """Thread store shared by every repository (threads survive restarts).
 
-            path = self.services.settings.threads_db or (
-                self.services.settings.home / "threads.sqlite"
-            )
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._checkpointer = SqliteSaver(sqlite3.connect(str(path), check_same_thread=False))
+        PostgreSQL when ``postgres_url`` is set, else SQLite under the coderag home.
+
+        Raises:
+            ThreadStoreUnavailableError: when PostgreSQL does not accept a connection.
+        """
+        if self._checkpointer is None:
+            from app.thread_store import open_checkpointer
+
+            self._checkpointer = open_checkpointer(self.services.settings)
         return self._checkpointer
+
+    def close(self) -> None:
+        """Release the thread store's connections (the default store only, not a given one)."""
+        if self._owns and self._checkpointer is not None:
+            from app.thread_store import close_checkpointer
+
+            close_checkpointer(self._checkpointer)
 
     def deps(self) -> Deps:
         """Return the services the question graph's nodes use."""
@@ -112,7 +121,8 @@ class Assistant:
     @cached_property
     def graph(self) -> Any:
         """The compiled question graph with this repository's services injected."""
-        return build_question_graph(self.deps(), checkpointer=self.checkpointer)
+        saver = self.checkpointer  # a thread store that is down fails before a model loads
+        return build_question_graph(self.deps(), checkpointer=saver)
 
     def ask(
         self,
@@ -123,6 +133,7 @@ class Assistant:
         on_update: UpdateFn | None = None,
         on_interrupt: InterruptFn | None = None,
         on_token: TokenFn | None = None,
+        explain_outages: bool = False,
     ) -> AskResult:
         """Run one turn of the conversation ``thread_id``.
 
@@ -130,15 +141,64 @@ class Assistant:
         (without it, the turn stops at the first interrupt and ``pending`` holds it);
         ``on_token`` receives the chat model's reply tokens as they come (a draft: the final
         answer has its citations resolved and checked).
+
+        A turn that breaks midway stays saved up to the step that broke; asking the same
+        question again on the thread goes on from there. PostgreSQL failing during the turn
+        raises :class:`~app.thread_store.ThreadStoreUnavailableError`; with
+        ``explain_outages``, a chat model still down after its retries raises
+        :class:`~app.llm.LLMUnavailableError` saying what to do and how to resume (else the
+        client's own error).
         """
+        tid = thread_id or uuid.uuid4().hex[:12]
+        try:
+            return self._ask(question, tid, context, on_update, on_interrupt, on_token)
+        except Exception as exc:
+            error = self._outage(exc, tid, llm=explain_outages)
+            if error is None:
+                raise
+            raise error from exc
+
+    def _outage(self, exc: Exception, thread_id: str, *, llm: bool) -> Exception | None:
+        """Return a one-line error for a service that went away during a turn, else None."""
+        from app.index.stores.vectors import VectorStoreUnavailableError
+        from app.llm import LLMUnavailableError, is_transient, outage_error
+        from app.thread_store import ThreadStoreUnavailableError
+
+        clear = (LLMUnavailableError, VectorStoreUnavailableError, ThreadStoreUnavailableError)
+        if isinstance(exc, clear):
+            return None  # already says which service and what to do
+        url = self.services.settings.postgres_url
+        if url:
+            from app.thread_store import is_database_error
+            from app.thread_store import outage_error as thread_store_down
+
+            if is_database_error(exc):
+                return thread_store_down(url, exc, thread_id)
+        if llm and is_transient(exc):
+            model = self._llm if self._llm is not None else self.services.llm
+            return outage_error(model, exc, thread_id)
+        return None
+
+    def _ask(
+        self,
+        question: str,
+        tid: str,
+        context: QuestionContext | None,
+        on_update: UpdateFn | None,
+        on_interrupt: InterruptFn | None,
+        on_token: TokenFn | None,
+    ) -> AskResult:
         from langgraph.types import Command
 
-        tid = thread_id or uuid.uuid4().hex[:12]
         config = {"configurable": {"thread_id": tid}}
         ctx = context or QuestionContext()
-        before = self.graph.get_state(config).values
+        snapshot = self.graph.get_state(config)
+        before = snapshot.values
         trace0, calls0 = len(before.get("trace", [])), before.get("llm_calls", 0)
         payload: Any = {"question": question}
+        if _broken_turn(snapshot, question):
+            # the same question again after a failure: go on from the step that broke
+            payload, trace0 = None, _turn_start(before.get("trace", []))
         pending: dict[str, Any] | None = None
         while True:
             pending = None
@@ -175,3 +235,20 @@ class Assistant:
             rejected=list(v.get("rejected", [])),
             pending=pending,
         )
+
+
+def _broken_turn(snapshot: Any, question: str) -> bool:
+    """Return True when the thread's last turn asked ``question`` and stopped midway.
+
+    Midway and not at an interrupt: a step failed (a server went away) or the process died.
+    """
+    broken = bool(snapshot.next) and not snapshot.interrupts
+    return broken and snapshot.values.get("question") == question
+
+
+def _turn_start(trace: list[str]) -> int:
+    """Return where the last turn begins in ``trace`` (its condense step)."""
+    for i in range(len(trace) - 1, -1, -1):
+        if trace[i].split(":")[0] == "condense":
+            return i
+    return 0

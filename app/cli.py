@@ -38,11 +38,18 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def _no_repo(path: Path) -> str:
+    """Say why ``path`` cannot be a repository root (it is missing, or not a folder)."""
+    if not path.exists():
+        return f"{path} is not a directory: nothing exists at that path"
+    return f"{path} is not a directory: it is a file; give the repository's folder"
+
+
 def _services(repo: Path, index_dir: Path | None) -> Any:
     from app.services import Services
 
     if not repo.is_dir():
-        _fail(f"{repo} is not a directory")
+        _fail(_no_repo(repo))
     return Services(repo, _settings(index_dir=index_dir))
 
 
@@ -74,7 +81,7 @@ def index(
     from app.services import Services
 
     if not path.is_dir():
-        _fail(f"{path} is not a directory")
+        _fail(_no_repo(path))
     settings = _settings(
         index_dir=index_dir, no_embed=no_embed or None, max_file_bytes=max_file_bytes
     )
@@ -96,6 +103,8 @@ def status(
     """Say whether the index of PATH is fresh and which files changed since."""
     from app.index.status import index_status
 
+    if not path.is_dir():
+        _fail(_no_repo(path))
     st = index_status(path, _settings(index_dir=index_dir))
     if as_json:
         typer.echo(json.dumps(st.to_json(), indent=2))
@@ -327,9 +336,10 @@ def ask(
     from graphs import QuestionContext
 
     if not repo.is_dir():
-        _fail(f"{repo} is not a directory")
+        _fail(_no_repo(repo))
     services = Services(repo, _settings(index_dir=index_dir, llm=llm))
     assistant = Assistant(services)
+    _ = assistant.checkpointer  # a thread database that is down fails now, not after indexing
     show = services.settings.progress and not quiet and not as_json
     if not no_index:
         with RichProgress(enabled=show) as progress:
@@ -351,6 +361,7 @@ def ask(
         context=ctx,
         on_update=on_update,
         on_interrupt=_answer_interrupt if interactive else None,
+        explain_outages=True,  # a model down past its retries: one line, how to resume
     )
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2))
@@ -370,7 +381,7 @@ def callgraph(
     if fmt != "pycg":
         _fail(f"unknown format {fmt!r}; supported: pycg")
     if not path.is_dir():
-        _fail(f"{path} is not a directory")
+        _fail(_no_repo(path))
     text = json.dumps(export_pycg(path), indent=2, sort_keys=True)
     if output:
         output.write_text(text + "\n")
@@ -394,9 +405,11 @@ def main() -> None:
     """Run the CLI, turning known failures into one-line errors."""
     from app.index.embedder import ModelMissingError
     from app.index.indexer import IndexBusyError
+    from app.index.stores.vectors import VectorStoreUnavailableError
     from app.llm import LLMUnavailableError
     from app.retrieval.rerankers import CrossEncoderMissingError
     from app.services import IndexMissingError
+    from app.thread_store import ThreadStoreUnavailableError
 
     try:
         app()
@@ -406,6 +419,8 @@ def main() -> None:
         IndexMissingError,
         CrossEncoderMissingError,
         LLMUnavailableError,
+        VectorStoreUnavailableError,
+        ThreadStoreUnavailableError,
         FileNotFoundError,
     ) as exc:
         typer.echo(f"error: {exc}", err=True)

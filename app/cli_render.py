@@ -95,6 +95,8 @@ def print_report(r: IndexReport) -> None:
     )
     skipped = ", ".join(f"{k} {v}" for k, v in r.skipped.items()) or "none"
     out.print(f"  skipped: {skipped}")
+    if r.secrets_masked:
+        out.print(f"  secrets masked: {r.secrets_masked} (`coderag index -v` lists kind and line)")
     dense = (
         f"{r.vectors} vectors ({r.embedded} embedded, {r.embed_cache_hits} from cache)"
         if r.dense

@@ -92,12 +92,16 @@ class StatusLine:
 
 
 def read_span(root: Path, path: str, start: int, end: int) -> list[str] | None:
-    """Return lines ``start..end`` of ``root/path``; None for a file outside ``root`` or absent."""
-    base = root.resolve()
-    target = (base / path).resolve()
-    if not target.is_relative_to(base) or not target.is_file():
+    """Return lines ``start..end`` of ``root/path`` (secrets masked, as the index holds them).
+
+    None for a path outside ``root`` (symlinks included) or a file that cannot be read.
+    """
+    from app.answer.verify import SourceReader
+
+    try:
+        lines = SourceReader(root).lines(path)
+    except (OSError, ValueError):
         return None
-    lines = target.read_text(encoding="utf-8", errors="replace").splitlines()
     return lines[max(start, 1) - 1 : end]
 
 

@@ -72,6 +72,8 @@ class Services:
             raise IndexMissingError(
                 f"{self.root} is not indexed yet: run `coderag index {self.root}`"
             )
+        from app.index.indexer import IndexBusyError, index_lock
+
         db = IndexDB(self.layout.db)
         max_work = self.settings.callgraph_max_work
         try:
@@ -80,6 +82,11 @@ class Services:
                     return CodeGraph.load(self.layout.graph)
                 except Exception as exc:  # a corrupt pickle is rebuilt, not fatal
                     log.warning("code graph unreadable (%s); rebuilding it", exc)
-            return rebuild_graph(db, self.layout, max_work=max_work)
+            try:
+                with index_lock(self.layout.lock):  # no indexer may write under our save
+                    return rebuild_graph(db, self.layout, max_work=max_work)
+            except IndexBusyError:
+                log.info("an index run is in progress: graph built in memory, not saved")
+                return rebuild_graph(db, self.layout, max_work=max_work, save=False)
         finally:
             db.close()

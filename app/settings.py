@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     """A file whose longest line exceeds this is treated as minified or generated."""
     extra_ignores: list[str] = Field(default_factory=list)
     """Extra gitignore-style patterns applied on top of .gitignore/.coderagignore."""
+    redact_secrets: bool = True
+    """Mask credentials (cloud keys, tokens, private keys, passwords) in file text before it is
+    parsed, chunked, stored, embedded or put in the code graph, keeping every line and column;
+    see ``app.index.secrets``. Text read back for citations and ``read_span`` is always masked."""
 
     # Chunking and embedding
     embed_model: str = "minilm"
@@ -52,6 +56,9 @@ class Settings(BaseSettings):
     """'auto', 'cpu' or 'cuda': where the embedder runs."""
     no_embed: bool = False
     """Skip dense vectors (lexical, symbol and graph stay available)."""
+    chroma_url: str | None = None
+    """URL of a Chroma server (``http://host:port``) holding the vectors instead of the embedded
+    store under the index directory; each index gets its own collections there."""
 
     # Code graph
     callgraph_max_work: int | None = 250_000
@@ -115,6 +122,9 @@ class Settings(BaseSettings):
     # Conversations
     threads_db: Path | None = None
     """SQLite file of conversation threads (default: ``<home>/threads.sqlite``)."""
+    postgres_url: str | None = None
+    """PostgreSQL URL (``postgresql://user@host:5432/db``) to keep threads in instead of
+    ``threads_db`` (langgraph-checkpoint-postgres; tables are created on first use)."""
 
     # Output
     progress: bool = True

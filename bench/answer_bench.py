@@ -90,11 +90,15 @@ def answers(selected: list[corpora.Corpus], per_corpus: int) -> dict[str, Any]:
             )
             print(f"  {rows[-1]['seconds']:6.2f}s {res.status:11s} {text[:60]}", flush=True)
     secs = [r["seconds"] for r in rows]
+    drafted = [r["seconds"] for r in rows if r["llm_calls"] > 0]
     answered = [r for r in rows if r["status"] == "answered"]
     return {
         "questions": len(rows),
         "p50_s": round(statistics.median(secs), 2),
         "p95_s": round(pct(secs, 0.95), 2),
+        "llm_questions": len(drafted),
+        "llm_p50_s": round(statistics.median(drafted), 2) if drafted else None,
+        "llm_p95_s": round(pct(drafted, 0.95), 2) if drafted else None,
         "llm_calls_mean": round(statistics.fmean(r["llm_calls"] for r in rows), 2),
         "answered": len(answered),
         "all_citations_verified_share": round(

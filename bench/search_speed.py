@@ -188,11 +188,12 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2, help="passes over the queries per stage")
     ap.add_argument("--root", type=Path, help="code to search (default: networkx)")
     ap.add_argument("--index-dir", type=Path, help="its index (with --root)")
+    ap.add_argument("--name", help="the corpus's name in the results (default: --root's)")
     ap.add_argument("--cold-runs", type=int, default=3)
     ap.add_argument("--results", type=Path, default=RESULTS)
     args = ap.parse_args()
     if args.root:
-        root, name = args.root.resolve(), args.root.resolve().name
+        root, name = args.root.resolve(), args.name or args.root.resolve().name
         settings = Settings(index_dir=args.index_dir, progress=False)
         env_extra = {"CODERAG_INDEX_DIR": str(args.index_dir)}
         nl, symbols = mined_queries(root)

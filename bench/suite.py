@@ -69,7 +69,8 @@ def steps(quick: bool, results: Path) -> dict[str, list[str]]:
         ],
         "search": [
             PY, str(HERE / "search_speed.py"), "--root", str(keep / "root"),
-            "--index-dir", str(keep / "index"), "--rounds", "1" if quick else "2",
+            "--index-dir", str(keep / "index"), "--name", package,
+            "--rounds", "1" if quick else "2",
             "--cold-runs", "1" if quick else "3", *res,
         ],
         "answers": [PY, str(HERE / "answer_bench.py"), *answers, *res],

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from pathlib import Path
 
 from app.answer import Citation, SourceReader, verify_citation
-from app.answer.verify import normalise_path
+from app.answer.verify import is_regular_file, normalise_path, resolve_inside
 from tools.schemas import MAX_SPAN
 
 
@@ -38,9 +38,10 @@ def read_span(
     if not isinstance(relative, str):
         raise SpanError(f"{path}: {relative.reason}")
     reader = SourceReader(root)
-    target = (reader.root / relative).resolve()
-    readable = target.is_relative_to(reader.root) and target.is_file()
-    if readable and (indexed is None or relative in indexed):
+    target = resolve_inside(reader.root, relative)
+    if not isinstance(target, Path):
+        raise SpanError(f"{path}: {target.reason}")
+    if is_regular_file(target) and (indexed is None or relative in indexed):
         try:
             count = len(reader.lines(relative))
         except OSError as exc:
@@ -52,7 +53,10 @@ def read_span(
     verdict = verify_citation(citation, root, indexed=indexed, max_span=max_span, reader=reader)
     if not verdict.ok:
         raise SpanError(f"{path}: {verdict.reason}")
-    lines = reader.lines(relative)[start_line - 1 : end_line]
+    try:
+        lines = reader.lines(relative)[start_line - 1 : end_line]
+    except OSError as exc:  # replaced under our feet since it was verified
+        raise SpanError(f"{path}: unreadable: {exc.strerror or exc}") from exc
     width = len(str(end_line))
     body = "\n".join(f"{n:>{width}}  {text}" for n, text in enumerate(lines, start=start_line))
     return f"{relative}:{start_line}-{end_line}\n{body}"

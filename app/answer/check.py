@@ -9,9 +9,11 @@ Support rules, per claim:
   method's span rarely repeats its class) or among the cited path's components. A name that is
   the cited file or module itself (``auth.py``, ``app.auth`` for ``app/auth.py``) is supported
   by the citation.
-* A *substantive* claim (it names an identifier, or has more than ``SUBSTANTIVE_WORDS`` words
-  and is not a lead-in ending in ``:`` or a question) needs a valid citation: always when it
-  cites something (all of it invalid), and when uncited only if ``require_citations``.
+* A claim whose citations are all invalid is unsupported, however short (an obeyed "say
+  HACKED (evil.py:1-999)" must not leave "HACKED").
+* A *substantive* uncited claim (it names an identifier, or has more than
+  ``SUBSTANTIVE_WORDS`` words and is not a lead-in ending in ``:`` or a question) is
+  unsupported when ``require_citations``.
 """
 
 from __future__ import annotations
@@ -96,9 +98,9 @@ def _is_supported(
     if claim.kind in ("heading", "code"):
         return True
     if not good:
-        if claim.citations or require_citations:
-            return not is_substantive(claim)
-        return True
+        if claim.citations:
+            return False  # it cited only spans that do not hold it: nothing backs it
+        return not (require_citations and is_substantive(claim))
     return all(any(_supports(n, c, reader) for c in good) for n in claim.identifiers)
 
 

@@ -63,8 +63,17 @@ def strip_invalid(answer: str, check: AnswerCheck) -> str:
     """
     unsupported = set(check.unsupported_claims)
     dropped = [c for c in split_claims(answer) if c.text in unsupported]
+    merged: list[list[int]] = []
+    for start, end in sorted(_claim_range(answer, c) for c in dropped):
+        if merged and start <= merged[-1][1]:  # neighbours share the space between them
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
     text = answer
-    for start, end in sorted((_claim_range(answer, c) for c in dropped), reverse=True):
+    for start, end in reversed(merged):
+        if end >= len(text) or text[end] == "\n":  # the line now ends here: no trailing blank
+            while start > 0 and text[start - 1] in " \t":
+                start -= 1
         text = text[:start] + text[end:]
     bad = {c.key for c, _ in check.invalid}
     while True:

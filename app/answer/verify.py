@@ -1,7 +1,13 @@
-"""Check one citation against the files on disk: inside the root, indexed, lines in range."""
+"""Check one citation against the files on disk: inside the root, indexed, lines in range.
+
+This module is the sandbox of everything that opens repository files on a model's or an agent's
+say-so (citations, ``read_span``): a path is accepted only when it is relative, and when it still
+lies inside the root once every symlink is resolved; nothing is read before that holds.
+"""
 
 from __future__ import annotations
 
+import errno
 import posixpath
 import re
 from collections.abc import Collection
@@ -9,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.answer.citations import Citation
+from app.index.secrets import redact
 
 DEFAULT_MAX_SPAN = 400
 _WINDOWS_ABSOLUTE = re.compile(r"^(?:[A-Za-z]:)?[\\/]")
@@ -30,11 +37,19 @@ class SourceReader:
         self._lines: dict[Path, list[str]] = {}
 
     def lines(self, relative: str) -> list[str]:
-        """Return the lines of ``root/relative`` without line endings (cached)."""
-        path = (self.root / relative).resolve()
+        """Return the lines of ``root/relative`` without line endings (cached).
+
+        Raises:
+            OSError: When the file cannot be read, or (``PermissionError``) when the path leaves
+                the root, symlinks included.
+        """
+        path = resolve_inside(self.root, relative)
+        if isinstance(path, Verdict):
+            raise PermissionError(errno.EACCES, path.reason, relative)
         cached = self._lines.get(path)
         if cached is None:
             text = path.read_bytes().decode("utf-8", errors="replace")
+            text = redact(text, relative)[0]  # what the index holds: secrets masked, same lines
             cached = [line.removesuffix("\r") for line in text.split("\n")]
             if cached and cached[-1] == "":
                 cached.pop()  # a final newline ends the last line, it opens no new one
@@ -51,6 +66,8 @@ def normalise_path(path: str) -> str | Verdict:
     path = path.replace("\\", "/")
     if not path:
         return Verdict(False, "empty path")
+    if "\0" in path:
+        return Verdict(False, "NUL character in path")
     if _WINDOWS_ABSOLUTE.match(path):
         return Verdict(False, "absolute path")
     clean = posixpath.normpath(path)
@@ -59,6 +76,34 @@ def normalise_path(path: str) -> str | Verdict:
     if clean == ".":
         return Verdict(False, "not a file")
     return clean
+
+
+def resolve_inside(root: Path, relative: str) -> Path | Verdict:
+    """Return the real path of ``root/relative``, or the rejecting verdict.
+
+    ``root`` must already be resolved. Symlinks are followed, so a link (to a file or a folder)
+    that leads out of ``root`` is refused, as are paths that cannot be resolved at all (a
+    symlink loop, a name longer than the system allows).
+    """
+    try:
+        target = (root / relative).resolve()
+    except RuntimeError:  # Python 3.11 reports a symlink loop so
+        return Verdict(False, "symlink loop")
+    except (OSError, ValueError) as exc:
+        if getattr(exc, "errno", None) == errno.ELOOP:
+            return Verdict(False, "symlink loop")
+        return Verdict(False, f"unresolvable path: {getattr(exc, 'strerror', None) or exc}")
+    if not target.is_relative_to(root):
+        return Verdict(False, "resolves outside the repository root")
+    return target
+
+
+def is_regular_file(path: Path) -> bool:
+    """Whether ``path`` is a regular file (not a folder, FIFO or device); False on any error."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def verify_citation(
@@ -79,10 +124,10 @@ def verify_citation(
     relative = normalise_path(c.path)
     if isinstance(relative, Verdict):
         return relative
-    target = (reader.root / relative).resolve()
-    if not target.is_relative_to(reader.root):
-        return Verdict(False, "resolves outside the repository root")
-    if not target.is_file():
+    target = resolve_inside(reader.root, relative)
+    if isinstance(target, Verdict):
+        return target
+    if not is_regular_file(target):
         return Verdict(False, "no such file")
     if indexed is not None and relative not in indexed:
         return Verdict(False, "file is not indexed")

@@ -9,7 +9,6 @@ possible callers without the graph ever claiming them.
 from __future__ import annotations
 
 import gc
-import os
 import pickle
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
@@ -264,10 +263,9 @@ class CodeGraph:
             "edges": list(self.graph.edges(keys=True, data=True)),
             "attrs": dict(self.graph.graph),
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(pickle.dumps(data, protocol=5))
-        os.replace(tmp, path)
+        from app.index.layout import write_atomic
+
+        write_atomic(path, pickle.dumps(data, protocol=5))
 
     @classmethod
     def load(cls, path: Path) -> CodeGraph:

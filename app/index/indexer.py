@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from app.index.graph_refresh import graph_is_current, rebuild_graph
-from app.index.layout import IndexLayout
+from app.index.layout import IndexLayout, remove_orphan_temps
 from app.index.models import SourceFile
 from app.index.progress import NullProgress, Progress
 from app.index.report import IndexReport
+from app.index.secrets import SECRET_RULES, redact_source
 from app.index.stores.db import FileRow, IndexCorruptError, IndexDB, text_hash
 from app.settings import Settings
 
@@ -47,14 +48,17 @@ class IndexBusyError(RuntimeError):
 
 
 @contextmanager
-def _locked(lock_path: Path) -> Iterator[None]:
+def index_lock(lock_path: Path) -> Iterator[None]:
+    """Hold the index's writer lock, or raise :class:`IndexBusyError` at once."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "w") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             raise IndexBusyError(
-                f"another coderag process is indexing into {lock_path.parent}; wait for it"
+                f"another coderag process is indexing into {lock_path.parent}; run the command "
+                "again when it is done (search, ask and chat take --no-index to use the index "
+                "as it is)"
             ) from exc
         try:
             yield
@@ -80,6 +84,8 @@ class Indexer:
         self.embedder = embedder
         self.progress = progress or NullProgress()
         self._timers: dict[str, float] = {}
+        self.secrets_masked = 0
+        """Secrets masked in the files (re)indexed by this run (see ``app.index.secrets``)."""
 
     @contextmanager
     def _phase(self, name: str) -> Iterator[None]:
@@ -94,12 +100,16 @@ class Indexer:
         if not self.root.is_dir():
             raise FileNotFoundError(f"{self.root} is not a directory")
         report = IndexReport(root=str(self.root), index_dir=str(self.layout.dir))
-        with _locked(self.layout.lock):
+        with index_lock(self.layout.lock):
+            remove_orphan_temps(self.layout.dir)
             db = self._open_db(report)
             try:
                 self._run(db, report)
             finally:
                 db.close()
+        report.secrets_masked = self.secrets_masked
+        if self.secrets_masked:
+            log.info("masked %d secret(s) in the indexed files", self.secrets_masked)
         report.seconds = dict(self._timers)
         report.seconds["total"] = round(sum(self._timers.values()), 3)
         return report
@@ -121,8 +131,11 @@ class Indexer:
                 from app.index.stores.vectors import forget_store
 
                 forget_store(self.layout.chroma)
-            shutil.rmtree(self.layout.dir, ignore_errors=True)
+            _clear_dir(self.layout.dir, keep=self.layout.lock)
             return IndexDB(self.layout.db)
+
+    def _embeds(self) -> bool:
+        return self.embedder is not None and not self.settings.no_embed
 
     def _model_id(self) -> str | None:
         return self.embedder.model_id if self.embedder is not None else None
@@ -143,15 +156,11 @@ class Indexer:
         report.skipped_examples = examples
         self._apply_changes(db, result.files, report)
         touched = bool(report.added or report.changed or report.deleted)
-        if self.embedder is not None and not self.settings.no_embed:
-            if touched or db.get_meta(VECTORS_SYNCED) != "1":
-                db.set_meta(VECTORS_SYNCED, "0")  # stays so if this run dies while embedding
+        if self._embeds():
             self._sync_vectors(db, report)
             db.set_meta(VECTORS_SYNCED, "1")
         else:
-            report.dense = False
-            if touched and db.get_meta("embed_model") is not None:
-                db.set_meta(VECTORS_SYNCED, "0")  # earlier vectors no longer match the chunks
+            report.dense = False  # stored vectors, if any, were marked stale by _apply_changes
         stats = self._graph_stats(db, reuse=not touched)
         self._summarise(db, stats, report)
 
@@ -169,6 +178,11 @@ class Indexer:
         report.unchanged = len(files) - len(todo)
         gone = sorted(set(known) - seen)
         report.deleted = len(gone)
+        if not known:
+            db.set_meta(CHUNKING, chunking)  # nothing cut before: a killed first run resumes
+        if (todo or gone) and (self._embeds() or db.get_meta("embed_model") is not None):
+            # before the first change commits: a run killed after it must not look synced
+            db.set_meta(VECTORS_SYNCED, "0")
         with self._phase("parse"):
             self.progress.start("parse", len(todo))
             counter = self._token_counter()
@@ -184,7 +198,8 @@ class Indexer:
     def _chunking_key(self) -> str:
         """Return what chunk boundaries depend on besides the file: window and tokenizer."""
         tokenizer = self.embedder.model_id if self.embedder is not None else "estimate"
-        return f"{self.settings.chunk_max_tokens}:{tokenizer}"
+        masked = f":{SECRET_RULES}" if self.settings.redact_secrets else ""  # new rules: redo
+        return f"{self.settings.chunk_max_tokens}:{tokenizer}{masked}"
 
     def _token_counter(self) -> Callable[[str], int] | None:
         if self.embedder is None:
@@ -197,6 +212,9 @@ class Indexer:
         from app.index.chunker import chunk_file
         from app.index.parser import parse_source
 
+        if self.settings.redact_secrets:  # mask credentials before anything parses or stores
+            src, found = redact_source(src)
+            self.secrets_masked += len(found)
         result = parse_source(src)
         parsed = result.parsed
         chunks = chunk_file(
@@ -268,17 +286,10 @@ class Indexer:
             report.vectors = store.count()
 
     def _vector_store(self, model: str) -> VectorStore:
-        from app.index.stores.vectors import VectorStore, forget_store
+        from app.index.stores.vectors import open_store
 
-        try:
-            store = VectorStore(self.layout.chroma, model)
-            store.count()
-            return store
-        except Exception as exc:  # vectors are derived data: rebuild them from the cache
-            log.warning("vector store unreadable (%s); rebuilding it from the cache", exc)
-            forget_store(self.layout.chroma)
-            shutil.rmtree(self.layout.chroma, ignore_errors=True)
-            return VectorStore(self.layout.chroma, model)
+        # an unreadable store is rebuilt from the cache; an unreachable server raises
+        return open_store(self.layout.chroma, model, url=self.settings.chroma_url)
 
     def _graph_stats(self, db: IndexDB, *, reuse: bool) -> dict[str, Any]:
         """Return the graph's statistics, rebuilding the graph only when the index moved on."""
@@ -305,6 +316,19 @@ class Indexer:
         report.calls_unresolved = int(stats.get("calls_unresolved", 0))
         report.python_calls = str(stats.get("python_calls", "generic"))
         report.syntax_errors = db.count_syntax_errors()
+
+
+def _clear_dir(path: Path, *, keep: Path) -> None:
+    """Delete everything in ``path`` but ``keep`` (the held lock file must stay put)."""
+    if not path.is_dir():
+        return
+    for child in path.iterdir():
+        if child == keep:
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
 
 
 def walk_repo(

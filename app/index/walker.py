@@ -62,6 +62,9 @@ _SNIFF_BYTES = 8192
 _HEAD_LINES = 5
 #: Prose keeps whole paragraphs on one line; only a far longer line means generated text.
 _PROSE_LINE_FACTOR = 10
+MAX_DEPTH = 100
+"""Folders nested deeper are refused: no real source tree goes near it, and dotted module names
+that long make the whole-program analyses slow for nothing."""
 
 
 @dataclass
@@ -105,6 +108,7 @@ def walk(
     max_line_chars: int = 1_000,
     extra_ignores: Sequence[str] = (),
     on_file: Callable[[str], None] | None = None,
+    max_depth: int = MAX_DEPTH,
 ) -> WalkResult:
     """Return every indexable text file under ``root`` and every refused path with its reason.
 
@@ -115,6 +119,7 @@ def walk(
         extra_ignores: Gitignore-style patterns relative to ``root``; they outrank every ignore
             file, so the user's configuration always wins.
         on_file: Called with the path of each accepted file, to drive a progress bar.
+        max_depth: A folder nested deeper is refused (``unreadable``) without being listed.
 
     Raises:
         NotADirectoryError: When ``root`` is not a folder (nothing below it raises).
@@ -122,7 +127,7 @@ def walk(
     real = os.path.realpath(root)
     if not os.path.isdir(real):
         raise NotADirectoryError(f"not a directory: {root}")
-    walker = _Walker(real, max_file_bytes, max_line_chars, extra_ignores, on_file)
+    walker = _Walker(real, max_file_bytes, max_line_chars, extra_ignores, on_file, max_depth)
     return walker.run()
 
 
@@ -136,11 +141,13 @@ class _Walker:
         max_line_chars: int,
         extra_ignores: Sequence[str],
         on_file: Callable[[str], None] | None,
+        max_depth: int = MAX_DEPTH,
     ) -> None:
         self.root = root
         self.max_file_bytes = max_file_bytes
         self.max_line_chars = max_line_chars
         self.on_file = on_file
+        self.max_depth = max_depth
         self.extra = _layer("", list(extra_ignores), "extra_ignores")
         self.linked: dict[str, str] = {}
         self.result = WalkResult()
@@ -171,7 +178,10 @@ class _Walker:
             with os.scandir(frame.path) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            self._skip(frame.rel, "unreadable", str(exc))
+            detail = str(exc)
+            if exc.errno == errno.ENAMETOOLONG:
+                detail = f"path too long for the operating system ({len(frame.path)} characters)"
+            self._skip(frame.rel, "unreadable", detail)
             return []
         names = {e.name for e in entries}
         if frame.rel and not frame.explicit and _is_vendored(frame.rel, names):
@@ -214,6 +224,11 @@ class _Walker:
             if not self._follow(frame, rel, real, is_dir):
                 return None
         if is_dir:
+            depth = rel.count("/") + 1
+            if depth > self.max_depth:
+                limit = self.max_depth
+                self._skip(rel, "unreadable", f"nested {depth} folders deep (limit {limit})")
+                return None
             chain = (*frame.chain, real)
             return _Frame(rel, entry.path, chain, layers, explicit=verdict is False)
         if is_file:
@@ -298,7 +313,8 @@ class _Walker:
             return Skip(rel, "empty")
         decoded = _decode(data)
         if decoded is None:
-            return Skip(rel, "binary", "NUL byte")
+            utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+            return Skip(rel, "binary", "undecodable UTF-16" if utf16 else "NUL byte")
         text, lossy = decoded
         language = language_for(rel)
         why = self._generated(language, text)

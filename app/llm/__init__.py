@@ -1,7 +1,7 @@
 """Chat models: one LangChain ``BaseChatModel`` for the whole app, picked by ``CODERAG_LLM``."""
 
 from app.llm.errors import LLMUnavailableError, is_transient
-from app.llm.providers import check_available, make_chat_model, structured
+from app.llm.providers import check_available, make_chat_model, outage_error, structured
 from app.llm.spec import LLMSpec, parse_spec
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "check_available",
     "is_transient",
     "make_chat_model",
+    "outage_error",
     "parse_spec",
     "structured",
 ]

@@ -32,7 +32,7 @@ def is_transient(exc: BaseException) -> bool:
         httpx.RemoteProtocolError,
         openai.APIConnectionError,
     )
-    for err in _causes(exc):
+    for err in exception_chain(exc):
         if isinstance(err, LLMUnavailableError):
             return False
         if isinstance(err, network):
@@ -47,7 +47,7 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
-def _causes(exc: BaseException) -> Iterator[BaseException]:
+def exception_chain(exc: BaseException) -> Iterator[BaseException]:
     """Yield ``exc`` and the exceptions it was raised from, innermost last."""
     seen: set[int] = set()
     err: BaseException | None = exc

@@ -66,6 +66,26 @@ def check_available(model: BaseChatModel, timeout: float = 3.0) -> None:
         _ping_openai(model.openai_api_base, timeout)
 
 
+def outage_error(model: Any, exc: BaseException, thread_id: str) -> LLMUnavailableError:
+    """Return the error for ``model`` failing a turn of ``thread_id`` after its retries.
+
+    Says which server did not answer, what to do, and how to finish the turn: the thread is
+    saved up to the step that failed, and asking again on it resumes from there.
+    """
+    from langchain_ollama import ChatOllama
+
+    if isinstance(model, ChatOllama):
+        url = model.base_url or ollama_url("")
+        advice = f"is `ollama serve` running at {url}? (OLLAMA_HOST)"
+    else:
+        advice = "its server stopped; check the model and memory"
+    reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return LLMUnavailableError(
+        f"the chat model did not answer after retries ({reason}); {advice}. Thread "
+        f"{thread_id} is saved: ask the same question with --thread {thread_id} to resume"
+    )
+
+
 def structured(model: BaseChatModel, schema: type[M]) -> Runnable[LanguageModelInput, M]:
     """Return ``model`` answering with ``schema`` instances.
 

@@ -164,7 +164,7 @@ class Searcher:
         if model and not self.settings.no_embed:
             from app.index.stores.vectors import VectorStore
 
-            vectors = VectorStore(self.services.layout.chroma, model)
+            vectors = VectorStore(self.services.layout.chroma, model, url=self.settings.chroma_url)
         catalog = Catalog(db, graph)
         if vectors is not None and model:
             catalog.load_file_vectors(db, model)

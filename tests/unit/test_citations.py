@@ -335,12 +335,12 @@ def test_strip_invalid_removes_bad_citations_and_unsupported_claims(repo):
     )
     check = check_answer(answer, repo)
     assert check.unsupported_claims == [
+        "Short note (nope.py:1).",  # all its citations are invalid: nothing backs it
         "`login` verifies passwords [app/auth.py:3].",
         "`delete_user` removes a user (app/store.py:1-5).",
     ]
     assert strip_invalid(answer, check) == (
-        "Users are saved in two steps. `save_user` checks the email [app/store.py:12-16]. "
-        "Short note.\n"
+        "Users are saved in two steps. `save_user` checks the email [app/store.py:12-16].\n"
         "\n"
         "- `register` maps a path (app/routes.py:6-7).\n"
         "- `ROUTES` holds handlers `app/routes.py:3`.\n"

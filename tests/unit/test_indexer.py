@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.index.indexer import IndexBusyError, Indexer, _locked
+from app.index.indexer import IndexBusyError, Indexer, index_lock
 from app.index.layout import IndexLayout
 from app.index.stores.db import IndexDB
 from app.index.stores.vectors import VectorStore, forget_store
@@ -219,7 +219,7 @@ def test_bad_inputs_never_crash(tmp_path):
 def test_second_indexer_is_refused_while_one_runs(tmp_path):
     root = write_tree(tmp_path / "repo", REPO)
     idx = tmp_path / "idx"
-    with _locked(IndexLayout(idx).lock):
+    with index_lock(IndexLayout(idx).lock):
         with pytest.raises(IndexBusyError):
             make_indexer(root, idx).run()
 
@@ -248,3 +248,21 @@ def test_python_solve_reused_when_no_python_file_changed(tmp_path, monkeypatch):
     make_indexer(root, idx).run()
     assert calls == [1]
     assert_same_as_fresh(root, idx, tmp_path / "again")
+
+
+def test_a_reader_never_saves_a_graph_while_an_index_run_holds_the_lock(tmp_path, fake_embedder):
+    from app.services import Services
+    from app.settings import Settings
+
+    root = write_tree(tmp_path / "repo", REPO)
+    idx = tmp_path / "idx"
+    make_indexer(root, idx).run()
+    layout = IndexLayout(idx)
+    layout.graph.unlink()  # the graph must be rebuilt by the reader
+    services = Services(root, Settings(index_dir=idx))
+    with index_lock(layout.lock):  # another process is indexing
+        graph = services.graph()
+        assert graph.graph.number_of_nodes() > 0  # built in memory, answers still work
+        assert not layout.graph.exists()  # ... but not saved over the indexer's work
+    services.graph()  # no index run now: rebuilt and saved
+    assert layout.graph.exists()
