@@ -32,6 +32,8 @@ def _retrieval_md(doc: dict[str, Any]) -> str:
 
 
 def _pycg(pycg: dict[str, Any]) -> list[str]:
+    if pycg.get("skipped"):
+        return ["## PyCG micro-benchmark (call graph)", "", f"Skipped: {pycg['skipped']}."]
     lines = ["## PyCG micro-benchmark (call graph)", "", pycg.get("reference", ""), ""]
     lines += ["| mode | precision | recall | exact |", "|---|---|---|---|"]
     for mode in ("internal_only", "raw"):

@@ -16,6 +16,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+from app.eval.mining import TEST_PATH
 from app.index.languages import CODE_LANGUAGES, language_for
 
 _PREFIX = re.compile(r"^\s*(?:\[[^\]]*\]\s*|[\w-]+(?:\([^)]*\))?!?:\s+)+")
@@ -25,9 +26,6 @@ _SKIP = re.compile(
     r"(?i)^(?:merge|revert|bump|release|prepare|version|v?\d+(?:\.\d+)+|changelog|"
     r"update (?:changelog|readme|docs?|deps|dependencies|version|copyright)|initial commit)|"
     r"\b(?:typos?|whitespace|reformat|formatting|lint(?:ing)?|pre-commit|wip|fixup!|squash!)\b"
-)
-_TESTS = re.compile(
-    r"(?i)(?:^|/)(?:tests?|__tests__|spec|testing)/|(?:^|/)test_|_test\.|\.(?:test|spec)\."
 )
 MIN_WORDS, MAX_WORDS = 4, 25
 
@@ -105,7 +103,7 @@ def commit_queries(
         code = [n for n in code if n in present]  # on disk, not indexed: empty, ignored
         if not code:
             continue
-        targets = [n for n in code if not _TESTS.search(n)] or code
+        targets = [n for n in code if not TEST_PATH.search(n)] or code
         seen.add(query.lower())
         pool.append({
             "id": f"{corpus}:commit:{sha[:12]}", "corpus": corpus, "type": "commit",

@@ -66,6 +66,10 @@ _NAMED_EXPORT = re.compile(
     r"(?m)^export\s+(?:declare\s+)?(?:abstract\s+)?(?:async\s+)?"
     r"(?:function\*?|class|interface|type|enum|const|let|var)\s+(\w+)"
 )
+TEST_PATH = re.compile(
+    r"(?i)(?:^|/)(?:tests?|__tests__|spec|testing)/|(?:^|/)test_|_test\.|\.(?:test|spec)\."
+)
+"""Test files: their module docs describe the code they test, which is the better answer."""
 _TYPE_KINDS = frozenset({"class", "interface", "struct", "enum", "trait", "type"})
 _FIELD_LINE = re.compile(
     r"^\s*(?::(?:param|type|returns?|rtype|raises?|arg|ivar|cvar|var)\b|@\w+|\w+:\s*$|#|```)"
@@ -287,6 +291,8 @@ def file_docs(
     main: dict[str, str] = {}
     for src in walk(source_root).files:
         if src.language != language or not (stripped_root / src.path).is_file():
+            continue
+        if TEST_PATH.search(src.path):
             continue
         stripped = _words((stripped_root / src.path).read_text(encoding="utf-8"))
         name = "Package" if language == "go" else ""
