@@ -47,6 +47,7 @@ def chat(
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     services = Services(repo, settings)
     assistant = Assistant(services)
+    _ = assistant.checkpointer  # a thread database that is down fails now, not on a question
     if not no_index:
         with RichProgress(enabled=settings.progress) as progress:
             assistant.searcher.update_index(progress)

@@ -58,3 +58,16 @@ def test_ask_with_postgres_down_fails_before_indexing(repo, llm, monkeypatch, ca
     assert err.startswith(f"error: PostgreSQL at postgresql://postgres@127.0.0.1:{port}/test is")
     assert not Settings().index_dir_for(repo).exists()  # nothing was indexed first
     assert llm.calls() == []
+
+
+def test_chat_with_the_thread_database_down_fails_before_indexing(
+    repo, llm, tmp_path, monkeypatch, capsys
+):
+    from tests.unit.test_services_down import dead_url
+
+    monkeypatch.setenv("CODERAG_POSTGRES_URL", dead_url("postgresql") + "/test")
+    index_dir = tmp_path / "idx"
+    code = run_main(monkeypatch, "chat", "--repo", str(repo), "--index-dir", str(index_dir))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "PostgreSQL" in err, err
+    assert not (index_dir / "index.db").exists()  # it failed before any indexing work
