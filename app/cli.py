@@ -86,7 +86,8 @@ def index(
         index_dir=index_dir, no_embed=no_embed or None, max_file_bytes=max_file_bytes
     )
     services = Services(path, settings)
-    with RichProgress(enabled=settings.progress and not quiet and not as_json) as progress:
+    show = settings.progress and not quiet and not as_json
+    with RichProgress(enabled=show, notes=not quiet and not as_json) as progress:
         report = services.index(progress)
     if as_json:
         typer.echo(json.dumps(report.to_json(), indent=2))
@@ -221,6 +222,14 @@ def search(
         ),
     ] = None,
     no_graph: Annotated[bool, typer.Option("--no-graph", help="No call-graph expansion.")] = False,
+    mmr: Annotated[
+        float | None,
+        typer.Option(
+            "--mmr", min=0.0, max=1.0,
+            help="Diversify the top hits by maximal marginal relevance (lambda: 1 = relevance "
+            "only). Off by default: it lowered NDCG@10 on the benchmark.",
+        ),
+    ] = None,
     no_index: Annotated[
         bool, typer.Option("--no-index", help="Search the index as it is; do not update it first.")
     ] = False,
@@ -234,8 +243,10 @@ def search(
 
     JSON output (--json) is a list, best first, of
     {"path", "start_line", "end_line", "symbol", "score", "lanes"}; paths are relative to REPO.
+    While `coderag index` is still embedding (or another process is indexing REPO), search runs
+    the lanes that are ready: each record then also has "degraded": true, and stderr says why.
     """
-    from app.cli_render import RichProgress, print_hits
+    from app.cli_render import RichProgress, print_degraded, print_hits
     from app.retrieval.models import LANES
     from app.retrieval.search import Searcher
 
@@ -251,26 +262,46 @@ def search(
     searcher = Searcher(services)
     if not no_index:
         enabled = services.settings.progress and not quiet and not as_json
-        with RichProgress(enabled=enabled) as progress:
-            searcher.update_index(progress)
+        _update_or_read_as_is(searcher, RichProgress(enabled=enabled))
     options = searcher.default_options(
         k=k,
         lanes=chosen,
         expand=False if no_graph else None,
         group_by=group_by,
         rerank=rerank,
+        mmr=mmr,
     )
     hits = searcher.search(query, options)
+    degraded = searcher.degraded()
+    if degraded:
+        print_degraded(degraded, chosen, searcher.ready_lanes())
     if as_json:
         records = []
         for h in hits:
             rec = h.to_json()
+            if degraded:
+                rec["degraded"] = True
             if explain:
                 rec["explain"] = {"lanes": h.lanes, "expanded": h.expanded, "features": h.features}
             records.append(rec)
         typer.echo(json.dumps(records, indent=2))
     else:
         print_hits(hits, explain=explain)
+
+
+def _update_or_read_as_is(searcher: Any, progress: Any) -> None:
+    """Index incrementally first; while another process indexes, search the index as it is."""
+    from app.index.indexer import IndexBusyError
+
+    try:
+        with progress:
+            searcher.update_index(progress)
+    except IndexBusyError:
+        typer.echo(
+            "note: another coderag process is indexing this repository; searching the index as "
+            "it is",
+            err=True,
+        )
 
 
 def _answer_interrupt(request: dict[str, Any]) -> dict[str, Any]:
@@ -342,8 +373,9 @@ def ask(
     _ = assistant.checkpointer  # a thread database that is down fails now, not after indexing
     show = services.settings.progress and not quiet and not as_json
     if not no_index:
-        with RichProgress(enabled=show) as progress:
-            assistant.searcher.update_index(progress)
+        _update_or_read_as_is(assistant.searcher, RichProgress(enabled=show))
+    if not quiet and services.layout.db.exists() and (why := assistant.searcher.degraded()):
+        typer.echo(f"note: searching without every lane ({why})", err=True)
     ctx = QuestionContext(interactive=interactive)
     toggles = {"hyde": hyde, "decompose": decompose}
     ctx = replace(ctx, **{k: v for k, v in toggles.items() if v is not None})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
@@ -34,9 +35,14 @@ _LABELS = {
 class RichProgress:
     """Render engine progress phases as rich progress bars on stderr."""
 
-    def __init__(self, enabled: bool = True):
-        """Draw only when ``enabled`` and stderr is a terminal."""
+    def __init__(self, enabled: bool = True, *, notes: bool = False):
+        """Draw only when ``enabled`` and stderr is a terminal.
+
+        ``notes`` prints one line (terminal or not) when an index run is searchable and starts
+        to embed, the minutes-long part on a small CPU.
+        """
         self.enabled = enabled and sys.stderr.isatty()
+        self.notes = notes
         self._bar = Progress(
             SpinnerColumn(),
             TextColumn("{task.description:<20}"),
@@ -62,6 +68,8 @@ class RichProgress:
 
     def start(self, phase: str, total: int | None) -> None:
         """Add a bar for ``phase``."""
+        if phase == "embed" and self.notes:
+            err.print(searchable_note(total), highlight=False, soft_wrap=True)
         self._tasks[phase] = self._bar.add_task(_LABELS.get(phase, phase), total=total)
 
     def advance(self, phase: str, n: int = 1) -> None:
@@ -75,6 +83,28 @@ class RichProgress:
             task = self._tasks[phase]
             done = self._bar.tasks[task].completed
             self._bar.update(task, total=done, completed=done)
+
+
+def searchable_note(to_embed: int | None) -> str:
+    """Return the line an index run prints once everything but the dense vectors is committed."""
+    ready = "searchable now (lexical, symbol, path, graph)"
+    if not to_embed:
+        return f"{ready}; dense vectors up to date"
+    return f"{ready}; embedding {to_embed} chunks for the dense lane"
+
+
+def print_degraded(reason: str, chosen: Sequence[str], ready: Sequence[str]) -> None:
+    """Print one stderr line: which of the ``chosen`` lanes a search ran without, and why."""
+    missing = [x for x in chosen if x not in ready]
+    used = ", ".join(x for x in chosen if x in ready) or "-"
+    gap = f"missing: {', '.join(missing)}; " if missing else ""
+    tail = "; a stopped `coderag index` resumes where it was" if "dense" in reason else ""
+    err.print(
+        f"note: partial search ({reason}); {gap}lanes used: {used}{tail}",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def print_report(r: IndexReport) -> None:
@@ -111,6 +141,8 @@ def print_report(r: IndexReport) -> None:
         f"  calls resolved {r.calls_resolved} / {total} ({share:.0f}%); "
         f"python calls by {r.python_calls}"
     )
+    if r.seconds_to_searchable is not None:
+        out.print(f"searchable after {r.seconds_to_searchable:.2f} s", highlight=False)
     table = Table("phase", "seconds", box=None)
     for phase, secs in r.seconds.items():
         table.add_row(phase, f"{secs:.2f}")

@@ -44,7 +44,7 @@ class Services:
         from app.index.embedder import Embedder
 
         s = self.settings
-        return Embedder(s.embed_model, device=s.device, batch_size=s.embed_batch_size)
+        return Embedder(s.embed_model, device=s.device, batch_size=s.embed_batch_size, home=s.home)
 
     @cached_property
     def llm(self) -> BaseChatModel:

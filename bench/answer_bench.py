@@ -41,6 +41,8 @@ STEPS: dict[str, QuestionContext] = {
     "+ HyDE": replace(BASE, hyde=True),
     "+ decompose": replace(BASE, decompose=True),
     "+ rewrite (weak context)": replace(BASE, rewrite=True, max_context_retries=1),
+    "+ step-back": replace(BASE, step_back=True),
+    "+ query expansion": replace(BASE, expand_query=True),
 }
 
 
@@ -183,15 +185,15 @@ def main() -> None:
     results.mkdir(parents=True, exist_ok=True)
     (results / "answers.json").write_text(json.dumps(doc, indent=1) + "\n")
     a = doc["answers"]
-    lines = [
-        f"# Answers with the embedded model ({doc['date']}, {doc['machine']})",
-        "",
-        f"{a['questions']} questions ({args.answer_corpora}, test half; nl/mixed + who-calls): "
-        f"latency p50 {a['p50_s']} s, p95 {a['p95_s']} s; {a['llm_calls_mean']} LLM calls per "
-        f"question; {a['answered']} answered, the rest said the code does not show it; "
-        f"answers whose citations all verify: {a['all_citations_verified_share']:.0%}; "
-        f"answers citing a target span: {a['cites_a_target_share']:.0%}.",
-    ]
+    lines = [f"# Answers with the embedded model ({doc['date']}, {doc['machine']})", ""]
+    if a:  # --skip-answers with no earlier answers on file: only the retrieval part
+        lines.append(
+            f"{a['questions']} questions ({args.answer_corpora}, test half; nl/mixed + who-calls): "
+            f"latency p50 {a['p50_s']} s, p95 {a['p95_s']} s; {a['llm_calls_mean']} LLM calls per "
+            f"question; {a['answered']} answered, the rest said the code does not show it; "
+            f"answers whose citations all verify: {a['all_citations_verified_share']:.0%}; "
+            f"answers citing a target span: {a['cites_a_target_share']:.0%}."
+        )
     if "retrieval_with_llm_steps" in doc:
         lines += [
             "",

@@ -1,7 +1,11 @@
-"""Wire the question graph: condense -> route -> ... -> answer -> check_answer -> finish."""
+"""Wire the question graph: condense -> route -> ... -> answer -> check_answer -> finish.
+
+step_back and expand_query sit between hyde and retrieve, reached only when switched on.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any, Literal
 
@@ -10,7 +14,7 @@ from langgraph.types import RetryPolicy
 
 from graphs.context import QuestionContext
 from graphs.deps import Deps
-from graphs.nodes import plan, respond, search, understand, verify
+from graphs.nodes import plan, respond, search, understand, variants, verify
 from graphs.state import InputState, QuestionState
 
 
@@ -39,10 +43,12 @@ def after_route(
 def build_question_graph(deps: Deps, *, checkpointer: Any = None, name: str = "coderag") -> Any:
     """Compile the graph with ``deps`` injected into the nodes that need services."""
     g = StateGraph(QuestionState, input_schema=InputState, context_schema=QuestionContext)
-    llm_nodes = {
+    llm_nodes: dict[str, Callable[..., Any]] = {
         "condense": understand.condense,
         "decompose": plan.decompose,
         "hyde": plan.hyde,
+        "step_back": variants.step_back,
+        "expand_query": variants.expand_query,
         "rewrite": search.rewrite,
         "answer": respond.answer,
     }
@@ -64,7 +70,9 @@ def build_question_graph(deps: Deps, *, checkpointer: Any = None, name: str = "c
     g.add_edge("condense", "route")
     g.add_conditional_edges("route", after_route)
     g.add_edge("decompose", "review_plan")
-    g.add_edge("hyde", "retrieve")
+    g.add_conditional_edges("hyde", variants.after_hyde)
+    g.add_conditional_edges("step_back", variants.after_step_back)
+    g.add_edge("expand_query", "retrieve")
     g.add_edge("retrieve", "expand")
     g.add_edge("expand", "rerank")
     g.add_edge("rerank", "check_context")

@@ -38,6 +38,10 @@ class QuestionState(InputState, total=False):
     """Sub-questions to search for (decompose; the human may edit them)."""
     hint: str
     """The human's hint at the low-confidence interrupt (searched and ranked with the question)."""
+    step_back_question: str
+    """The more general question searched beside this one (step_back)."""
+    expansion_terms: list[str]
+    """Identifiers the LLM suggested, searched as one keyword query (expand_query)."""
     queries: list[str]
     """Search queries of this attempt: sub-questions, hypothetical code, rewrites, hints."""
     tried: list[str]

@@ -1,9 +1,14 @@
-"""Incremental indexing: walk -> parse -> chunk -> SQLite (manifest, lexical) -> vectors -> graph.
+"""Incremental indexing: walk -> parse -> chunk -> SQLite (manifest, lexical) -> graph -> vectors.
 
 Only files whose content hash changed are re-parsed and re-chunked; deleted files are pruned
 from every store; vectors come from the content-hash cache when the same chunk text was seen
 before; Chroma is reconciled with the chunk table so an interrupted run resumes; the code graph
 is rebuilt from the stored per-file facts, so an incremental index equals a fresh one.
+
+Everything but the dense vectors is committed first: the lexical, symbol and path lanes and the
+code graph are searchable after seconds, while embedding (minutes on a small CPU) fills the
+vector store batch by batch; ``vectors_synced`` stays "0" until it is done, and a search in the
+meantime runs the lanes that are ready and says so (``Searcher.degraded``).
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ EMBED_BATCH = 256
 CHUNKING = "chunking"
 #: Meta key: "1" when the vector store matches the chunk table, "0" while it lags behind.
 VECTORS_SYNCED = "vectors_synced"
+#: Meta key: how many chunks have their vector stored, counted while embedding (for searchers).
+VECTORS_STORED = "vectors_stored"
 
 
 class IndexBusyError(RuntimeError):
@@ -84,6 +91,7 @@ class Indexer:
         self.embedder = embedder
         self.progress = progress or NullProgress()
         self._timers: dict[str, float] = {}
+        self._t0 = time.perf_counter()
         self.secrets_masked = 0
         """Secrets masked in the files (re)indexed by this run (see ``app.index.secrets``)."""
 
@@ -100,6 +108,7 @@ class Indexer:
         if not self.root.is_dir():
             raise FileNotFoundError(f"{self.root} is not a directory")
         report = IndexReport(root=str(self.root), index_dir=str(self.layout.dir))
+        self._t0 = time.perf_counter()
         with index_lock(self.layout.lock):
             remove_orphan_temps(self.layout.dir)
             db = self._open_db(report)
@@ -116,14 +125,7 @@ class Indexer:
 
     def _open_db(self, report: IndexReport) -> IndexDB:
         try:
-            db = IndexDB(self.layout.db)
-            model = self._model_id()
-            stored = db.get_meta("embed_model")
-            if stored is not None and model is not None and stored != model:
-                log.warning(
-                    "embedder changed from %s to %s: vectors are re-embedded", stored, model
-                )
-            return db
+            return IndexDB(self.layout.db)
         except IndexCorruptError as exc:
             log.warning("rebuilding the index from scratch: %s", exc)
             report.rebuilt = str(exc)
@@ -156,12 +158,14 @@ class Indexer:
         report.skipped_examples = examples
         self._apply_changes(db, result.files, report)
         touched = bool(report.added or report.changed or report.deleted)
+        # the graph before the vectors: lexical, symbol, path lanes and graph are usable now
+        stats = self._graph_stats(db, reuse=not touched)
+        report.seconds_to_searchable = round(time.perf_counter() - self._t0, 3)
         if self._embeds():
-            self._sync_vectors(db, report)
+            self._sync_vectors(db, report)  # "embed" progress starts: the CLI says searchable
             db.set_meta(VECTORS_SYNCED, "1")
         else:
             report.dense = False  # stored vectors, if any, were marked stale by _apply_changes
-        stats = self._graph_stats(db, reuse=not touched)
         self._summarise(db, stats, report)
 
     def _apply_changes(self, db: IndexDB, files: list[SourceFile], report: IndexReport) -> None:
@@ -261,6 +265,16 @@ class Indexer:
             if extra:
                 store.delete(extra)
             missing = db.chunks_by_ids(sorted(wanted - have))
+            stored = db.get_meta("embed_model")
+            if stored is not None and stored != model:  # each model has its own collection
+                log.warning(
+                    "embedder changed from %s to %s: re-embedding %d chunks",
+                    stored,
+                    model,
+                    len(missing),
+                )
+            done = len(wanted) - len(missing)
+            db.set_meta(VECTORS_STORED, str(done))
             self.progress.start("embed", len(missing))
             for start in range(0, len(missing), EMBED_BATCH):
                 batch = missing[start : start + EMBED_BATCH]
@@ -279,6 +293,8 @@ class Indexer:
                     np.stack([cached[k] for k in keys]),
                     [_vector_meta(c) for c in batch],
                 )
+                done += len(batch)
+                db.set_meta(VECTORS_STORED, str(done))  # searches say how far embedding got
                 self.progress.advance("embed", len(batch))
             self.progress.end("embed")
             db.set_meta("embed_model", model)

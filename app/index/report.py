@@ -42,6 +42,9 @@ class IndexReport:
     python_calls: str = "generic"
     """'pyflow' (points-to analysis) or 'generic' (scope/import resolution) for Python."""
     seconds: dict[str, float] = field(default_factory=dict)
+    seconds_to_searchable: float | None = None
+    """Seconds from the start of the run until the lexical, symbol and path lanes and the code
+    graph were committed (search works from then on; dense vectors are filled in after)."""
     rebuilt: str | None = None
     """Why the index was rebuilt from scratch (schema change, corruption), if it was."""
     dense: bool = True

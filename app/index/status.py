@@ -34,7 +34,7 @@ class IndexStatus:
 
 def index_status(root: Path, settings: Settings) -> IndexStatus:
     """Return how the index of ``root`` differs from the files on disk."""
-    from app.index.indexer import VECTORS_SYNCED, walk_repo
+    from app.index.indexer import VECTORS_STORED, VECTORS_SYNCED, walk_repo
 
     root = Path(root).resolve()
     layout = IndexLayout(settings.index_dir_for(root))
@@ -53,6 +53,7 @@ def index_status(root: Path, settings: Settings) -> IndexStatus:
         status.chunks = db.count("chunks")
         status.embed_model = db.get_meta("embed_model")
         vectors_lag = db.get_meta(VECTORS_SYNCED) == "0"
+        stored = db.get_meta(VECTORS_STORED) or "0"
     finally:
         db.close()
     on_disk = {f.path: f.sha for f in walk_repo(root, settings).files}
@@ -62,7 +63,8 @@ def index_status(root: Path, settings: Settings) -> IndexStatus:
     status.fresh = not (status.added or status.changed or status.deleted or vectors_lag)
     if vectors_lag:
         status.problem = (
-            "dense vectors lag behind the chunks (the last index run was interrupted or ran "
-            f"without embedding): run `coderag index {root}`"
+            f"dense vectors lag behind the chunks ({stored}/{status.chunks}: an index run is "
+            "still embedding, or the last one was interrupted or ran without embedding; search "
+            f"works without the dense lane meanwhile): run `coderag index {root}` to finish"
         )
     return status

@@ -4,6 +4,10 @@ A :class:`Searcher` loads the catalogue, code graph, vector store and embedder o
 them, so a long-lived process (REPL, server, agent tool) pays model load once and each warm
 search costs milliseconds. :meth:`Searcher.update_index` brings the index up to date and reloads
 only when something changed.
+
+While ``coderag index`` is still embedding (or was stopped before it finished), the vector store
+lags the chunk table: the searcher then runs the lanes that are ready (lexical, symbol, path;
+dense only over the vectors already stored, if any) and :meth:`Searcher.degraded` says why.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from app.index.indexer import VECTORS_STORED, VECTORS_SYNCED
+from app.retrieval import mmr
 from app.retrieval.catalog import Catalog
 from app.retrieval.coverage import CoverageScorer
 from app.retrieval.expand import apply_prior, expand
@@ -45,6 +51,10 @@ class _Loaded:
     coverage: CoverageScorer
     stamp: tuple[int, int] | None
     """The saved graph file's (mtime, size) when loaded: a re-index elsewhere changes it."""
+    vector_meta: tuple[str | None, str | None] = (None, None)
+    """``embed_model`` and ``vectors_synced`` when loaded: a finished embedding changes them."""
+    degraded: str | None = None
+    """Why some lanes are missing or partial (see :meth:`Searcher.degraded`), else None."""
 
 
 @dataclass(slots=True)
@@ -135,8 +145,14 @@ class Searcher:
 
     def _state(self) -> _Loaded:
         with self._search_lock, self._lock:
-            if self._loaded is not None and self._loaded.stamp != self._stamp():
-                self._loaded.db.close()  # another process re-indexed: load the new state
+            if self._loaded is not None and (
+                self._loaded.stamp != self._stamp()
+                or (
+                    self._loaded.degraded
+                    and self._loaded.vector_meta != _vector_meta(self._loaded.db)
+                )
+            ):
+                self._loaded.db.close()  # another process re-indexed or embedded: load again
                 self._loaded = None
             if self._loaded is None:
                 self._loaded = self._load()
@@ -149,19 +165,40 @@ class Searcher:
             return None
         return (st.st_mtime_ns, st.st_size)
 
+    def degraded(self) -> str | None:
+        """Say why search runs without some lanes, or None when every lane is ready.
+
+        The dense lane lags while ``coderag index`` is still embedding (or was stopped before
+        it finished: the next run resumes), e.g. ``"dense vectors 1200/5000: still embedding"``;
+        and while another process rewrites the index, the graph is built from what it committed.
+        """
+        return self._state().degraded
+
+    def ready_lanes(self) -> tuple[str, ...]:
+        """Return the lanes that have data to search (dense needs stored vectors)."""
+        from app.retrieval.models import LANES
+
+        dense = self._state().vectors is not None
+        return tuple(lane for lane in LANES if lane != "dense" or dense)
+
     def code_graph(self) -> CodeGraph:
         """Return the code graph loaded with the index (reloaded after a re-index)."""
         return self._state().graph
 
     def _load(self) -> _Loaded:
+        from app.index.graph_refresh import graph_is_current
         from app.index.stores.db import IndexDB
 
         graph = self.services.graph()  # raises IndexMissingError with advice when unindexed
         stamp = self._stamp()
         db = IndexDB(self.services.layout.db)
         vectors = None
-        model = db.get_meta("embed_model")
-        if model and not self.settings.no_embed:
+        vector_meta = _vector_meta(db)
+        model, synced = vector_meta
+        lagging = not self.settings.no_embed and (model is None or synced == "0")
+        configured = None if self.settings.no_embed else self.services.embedder.model_id
+        mismatch = bool(model and configured and model != configured and not lagging)
+        if model and not self.settings.no_embed and not lagging and not mismatch:
             from app.index.stores.vectors import VectorStore
 
             vectors = VectorStore(self.services.layout.chroma, model, url=self.settings.chroma_url)
@@ -169,7 +206,19 @@ class Searcher:
         if vectors is not None and model:
             catalog.load_file_vectors(db, model)
         coverage = CoverageScorer(self._texts_from(db), db.doc_freq, len(catalog.chunks))
-        return _Loaded(db, catalog, graph, vectors, coverage, stamp)
+        reasons = []
+        if not graph_is_current(db, self.services.layout, self.settings.callgraph_max_work):
+            reasons.append("another process is updating the index: searching what it committed")
+        if mismatch:  # query vectors of another model would be meaningless (or the wrong size)
+            reasons.append(
+                f"the index was embedded with {model}, the configured embedder is {configured}: "
+                "run `coderag index` to re-embed"
+            )
+        if lagging:  # a partial dense lane is little help and costs a model load: skip it
+            have = db.get_meta(VECTORS_STORED) or "0"
+            reasons.append(f"dense vectors {have}/{len(catalog.chunks)}: still embedding")
+        degraded = "; ".join(reasons) or None
+        return _Loaded(db, catalog, graph, vectors, coverage, stamp, vector_meta, degraded)
 
     @property
     def reranker(self) -> Reranker:
@@ -194,7 +243,7 @@ class Searcher:
         """Options from settings, with ``overrides`` on top."""
         s = self.settings
         rerank = "cross-encoder" if s.cross_encoder_model is not None else s.rerank
-        base: dict[str, Any] = {"rerank": rerank, "group_by": s.group_by}
+        base: dict[str, Any] = {"rerank": rerank, "group_by": s.group_by, "mmr": s.mmr_lambda}
         base.update({k: v for k, v in overrides.items() if v is not None})
         return SearchOptions(**base)
 
@@ -273,8 +322,12 @@ class Searcher:
             compute_features(cands, q, st.catalog, pool.path_scores, cover, file_sims)
             self._reranker_for(options).rerank(q, cands, self.texts)
             if options.group_by == "file":
-                return diversify(cands, self.settings.file_decay)
-            return sorted(cands, key=lambda c: (-c.score, c.meta.id))
+                ordered = diversify(cands, self.settings.file_decay)
+            else:
+                ordered = sorted(cands, key=lambda c: (-c.score, c.meta.id))
+            if options.mmr is not None:
+                ordered = mmr.apply(ordered, options.mmr, options.k, st.db)
+            return ordered
 
     def pool_from_state(self, data: Mapping[str, Any]) -> Pool:
         """Rebuild a :class:`Pool` from :meth:`Pool.to_state` (chunks deleted since are dropped)."""
@@ -349,3 +402,8 @@ class Searcher:
             expanded=c.expanded,
             features={k: round(v, 4) for k, v in c.features.items() if v},
         )
+
+
+def _vector_meta(db: IndexDB) -> tuple[str | None, str | None]:
+    """Return the index's ``embed_model`` and ``vectors_synced`` meta values."""
+    return db.get_meta("embed_model"), db.get_meta(VECTORS_SYNCED)

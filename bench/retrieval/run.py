@@ -46,9 +46,11 @@ STAGES: dict[str, SearchOptions] = {
     "expand": RUNGS["+graph"],
     "rerank": RUNGS["+rerank"],
     "by-file": SearchOptions(group_by="file"),
+    "mmr": SearchOptions(group_by="chunk", mmr=0.7),
 }
 """The ladder. ``rerank`` is the default pipeline (``SearchOptions()``); ``by-file`` adds
-``--group-by file`` (one chunk per file first)."""
+``--group-by file`` (one chunk per file first); ``mmr`` reorders the reranked top by maximal
+marginal relevance (``--mmr``)."""
 
 
 def _searcher_class(spec: str) -> Any:

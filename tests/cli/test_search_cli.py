@@ -129,3 +129,15 @@ def test_search_help_explains():
     assert "indexed incrementally first" in text
     assert '{"path", "start_line", "end_line", "symbol", "score", "lanes"}' in text
     assert "search" in runner.invoke(app, ["--help"]).output
+
+
+def test_search_mmr_flag_reorders_within_the_same_hits(repo, tmp_path):
+    idx = tmp_path / "idx"
+    base = search("user", "--repo", str(repo), "--json", "-k", "5", "--index-dir", str(idx))
+    diverse = search(
+        "user", "--repo", str(repo), "--json", "-k", "5", "--index-dir", str(idx), "--mmr", "0.3"
+    )
+    assert len(diverse) == len(base)
+    assert diverse[0] == base[0]  # the best hit stays first: MMR picks it before any redundancy
+    res = runner.invoke(app, ["search", "user", "--repo", str(repo), "--mmr", "1.5"])
+    assert res.exit_code != 0  # lambda outside [0, 1] is refused

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from prompts import load
 
-KINDS = ("answer", "condense", "decompose", "hyde", "rewrite")
+KINDS = ("answer", "condense", "decompose", "hyde", "rewrite", "step_back", "expand_query")
 """Templates the graph sends to the chat model."""
 
 

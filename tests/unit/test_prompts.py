@@ -15,8 +15,10 @@ EXPECTED = {
     "clarify": {"word"},
     "condense": {"history", "question"},
     "decompose": {"max_parts", "question"},
+    "expand_query": {"language", "question"},
     "hyde": {"language", "question"},
     "rewrite": {"question", "tried"},
+    "step_back": {"question"},
 }
 """The fields each node fills in (graphs/nodes/*.py)."""
 

@@ -1,0 +1,194 @@
+"""Searchable at once: lexical, symbol, path lanes and the graph before the dense vectors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import app
+from app.index import indexer as indexer_mod
+from app.index.graph_refresh import graph_is_current
+from app.index.indexer import VECTORS_SYNCED, Indexer, index_lock
+from app.index.report import IndexReport
+from app.index.stores.db import IndexDB
+from app.index.stores.vectors import VectorStore
+from app.retrieval.search import Searcher
+from app.services import Services
+from app.settings import Settings
+from tests.conftest import write_tree
+from tests.unit.test_retrieval_lanes import REPO, QueryEmbedder
+
+runner = CliRunner()
+
+
+class HookEmbedder(QueryEmbedder):
+    """The query-capable fake embedder that calls ``hook`` with the batch number before each."""
+
+    def __init__(self, hook: Callable[[int], None] | None = None) -> None:
+        super().__init__()
+        self.hook = hook
+        self.batches = 0
+
+    def encode(self, texts: Sequence[str], **kw: object) -> np.ndarray:
+        self.batches += 1
+        if self.hook is not None:
+            self.hook(self.batches)
+        return super().encode(texts, **kw)
+
+
+def run_index(root: Path, idx: Path, embedder: QueryEmbedder, **settings: object) -> IndexReport:
+    """Index ``root`` into ``idx`` with a fake embedder."""
+    kw: dict = {"index_dir": idx, **settings}
+    return Indexer(root, Settings(**kw), embedder=embedder).run()  # type: ignore[arg-type]
+
+
+def searcher_for(root: Path, idx: Path, **settings: object) -> Searcher:
+    services = Services(root, Settings(index_dir=idx, **settings))  # type: ignore[arg-type]
+    services.embedder = QueryEmbedder()  # type: ignore[assignment]
+    return Searcher(services)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return write_tree(tmp_path / "repo", REPO)
+
+
+def test_without_vectors_search_runs_the_ready_lanes_and_says_degraded(repo, tmp_path):
+    idx = tmp_path / "idx"
+    run_index(repo, idx, QueryEmbedder(), no_embed=True)
+    searcher = searcher_for(repo, idx)
+    reason = searcher.degraded()
+    assert reason is not None and reason.startswith("dense vectors 0/")
+    assert "still embedding" in reason
+    assert searcher.ready_lanes() == ("lexical", "symbol", "path")
+    hits = searcher.search("save_user")
+    assert hits[0].symbol == "store.users.save_user"
+    assert all("dense" not in h.lanes for h in hits)
+    # the same long-lived searcher notices the vectors once another run embedded them
+    report = run_index(repo, idx, QueryEmbedder())
+    assert report.vectors == report.chunks > 0
+    assert searcher.degraded() is None
+    assert "dense" in searcher.ready_lanes()
+    assert any("dense" in h.lanes for h in searcher.search("write one row into the store"))
+
+
+def test_no_embed_searcher_is_not_degraded(repo, tmp_path):
+    idx = tmp_path / "idx"
+    run_index(repo, idx, QueryEmbedder(), no_embed=True)
+    assert searcher_for(repo, idx, no_embed=True).degraded() is None
+
+
+def test_graph_is_saved_and_searchable_before_embedding(repo, tmp_path, monkeypatch):
+    monkeypatch.setattr(indexer_mod, "EMBED_BATCH", 2)
+    idx = tmp_path / "idx"
+    seen: dict[str, object] = {}
+
+    def mid_embed(batch: int) -> None:
+        if batch != 3:
+            return
+        db = IndexDB(idx / "index.db")
+        try:
+            seen["graph_current"] = graph_is_current(db, Services(repo, settings).layout, None)
+            seen["synced"] = db.get_meta(VECTORS_SYNCED)
+        finally:
+            db.close()
+        searcher = searcher_for(repo, idx)  # a reader while the indexer holds the lock
+        seen["degraded"] = searcher.degraded()
+        seen["hits"] = [h.symbol for h in searcher.search("check_email")]
+
+    settings = Settings(index_dir=idx, callgraph_max_work=None)
+    report = run_index(repo, idx, HookEmbedder(mid_embed), callgraph_max_work=None)
+    assert seen["graph_current"] is True and seen["synced"] == "0"
+    assert seen["degraded"] is not None and "still embedding" in str(seen["degraded"])
+    assert seen["hits"] and seen["hits"][0] == "store.users.check_email"  # type: ignore[index]
+    assert report.seconds_to_searchable is not None
+    assert 0 < report.seconds_to_searchable <= report.seconds["total"] + 0.5
+    assert report.vectors == report.chunks
+
+
+def test_an_interrupted_embedding_resumes_where_it_stopped(repo, tmp_path, monkeypatch):
+    monkeypatch.setattr(indexer_mod, "EMBED_BATCH", 2)
+    idx = tmp_path / "idx"
+
+    def stop(batch: int) -> None:
+        if batch == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_index(repo, idx, HookEmbedder(stop))
+    db = IndexDB(idx / "index.db")
+    chunks = db.count("chunks")
+    assert db.get_meta(VECTORS_SYNCED) == "0"
+    db.close()
+    assert VectorStore(idx / "chroma", "fake").count() == 4  # two batches of two
+    searcher = searcher_for(repo, idx)
+    assert searcher.degraded() == f"dense vectors 4/{chunks}: still embedding"
+    assert searcher.search("save_user")  # partial vectors: the ready lanes still answer
+    again = HookEmbedder()
+    report = run_index(repo, idx, again)
+    assert report.embedded + report.embed_cache_hits == chunks - 4  # only what was missing
+    assert len(again.encoded) == report.embedded
+    assert report.vectors == chunks
+    assert searcher.degraded() is None
+
+
+def test_cli_search_while_another_process_indexes_reads_the_index_as_it_is(
+    repo, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(Services, "embedder", property(lambda self: QueryEmbedder()))
+    idx = tmp_path / "idx"
+    run_index(repo, idx, QueryEmbedder(), no_embed=True)
+    args = ["search", "save_user", "--repo", str(repo), "--index-dir", str(idx), "-k", "3"]
+    lock = Services(repo, Settings(index_dir=idx)).layout.lock
+    with index_lock(lock):  # "another process" is indexing
+        res = runner.invoke(app, [*args, "--json"])
+        human = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    records = json.loads(res.stdout)
+    assert isinstance(records, list) and records[0]["symbol"] == "store.users.save_user"
+    assert all(r["degraded"] is True for r in records)
+    assert "another coderag process is indexing" in res.stderr
+    assert "dense vectors 0/" in res.stderr and "missing: dense" in res.stderr
+    assert human.exit_code == 0 and "store/users.py:" in human.stdout
+    note = [line for line in human.stderr.splitlines() if line.startswith("note: partial")]
+    assert len(note) == 1 and "lanes used: lexical, symbol, path" in note[0]
+    # once the vectors are in, the records are the plain contract again
+    fresh = runner.invoke(app, [*args, "--json"])
+    assert fresh.exit_code == 0, fresh.output
+    assert all("degraded" not in r for r in json.loads(fresh.stdout))
+    assert "note:" not in fresh.stderr
+
+
+def test_cli_index_says_when_it_is_searchable(repo, tmp_path, monkeypatch):
+    monkeypatch.setattr(Services, "embedder", property(lambda self: QueryEmbedder()))
+    idx = tmp_path / "idx"
+    res = runner.invoke(app, ["index", str(repo), "--index-dir", str(idx)])
+    assert res.exit_code == 0, res.output
+    lines = [x for x in res.stderr.splitlines() if x.startswith("searchable now")]
+    assert len(lines) == 1
+    assert lines[0].startswith("searchable now (lexical, symbol, path, graph); embedding ")
+    assert "searchable after" in res.stdout
+    report = json.loads(
+        runner.invoke(app, ["index", str(repo), "--index-dir", str(idx), "--json"]).stdout
+    )
+    assert isinstance(report["seconds_to_searchable"], float)
+
+
+def test_an_index_of_another_embedder_skips_the_dense_lane_and_says_so(repo, tmp_path):
+    idx = tmp_path / "idx"
+    run_index(repo, idx, QueryEmbedder())
+    searcher = searcher_for(repo, idx)
+    assert searcher.degraded() is None  # same model: all lanes
+    other = QueryEmbedder()
+    other.model_id = "mpnet"  # type: ignore[misc]
+    searcher.services.embedder = other  # type: ignore[assignment]
+    searcher = Searcher(searcher.services)
+    reason = searcher.degraded()
+    assert reason is not None and "configured embedder is mpnet" in reason
+    assert "dense" not in searcher.ready_lanes()
+    assert searcher.search("save_user")[0].symbol == "store.users.save_user"
