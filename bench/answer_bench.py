@@ -32,6 +32,7 @@ from langgraph.checkpoint.memory import InMemorySaver  # noqa: E402
 from app.answer import check_answer  # noqa: E402
 from app.assistant import Assistant  # noqa: E402
 from app.eval import metrics  # noqa: E402
+from app.eval.ladder import graph_search_fn, percentile  # noqa: E402
 from graphs import QuestionContext  # noqa: E402
 
 RESULTS = HERE / "results"
@@ -44,12 +45,6 @@ STEPS: dict[str, QuestionContext] = {
     "+ step-back": replace(BASE, step_back=True),
     "+ query expansion": replace(BASE, expand_query=True),
 }
-
-
-def pct(values: list[float], q: float) -> float:
-    """Return the ``q`` quantile by nearest rank."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
 def _assistant(corpus: corpora.Corpus) -> tuple[Assistant, Path]:
@@ -97,10 +92,10 @@ def answers(selected: list[corpora.Corpus], per_corpus: int) -> dict[str, Any]:
     return {
         "questions": len(rows),
         "p50_s": round(statistics.median(secs), 2),
-        "p95_s": round(pct(secs, 0.95), 2),
+        "p95_s": round(percentile(secs, 0.95), 2),
         "llm_questions": len(drafted),
         "llm_p50_s": round(statistics.median(drafted), 2) if drafted else None,
-        "llm_p95_s": round(pct(drafted, 0.95), 2) if drafted else None,
+        "llm_p95_s": round(percentile(drafted, 0.95), 2) if drafted else None,
         "llm_calls_mean": round(statistics.fmean(r["llm_calls"] for r in rows), 2),
         "answered": len(answered),
         "all_citations_verified_share": round(
@@ -127,13 +122,9 @@ def retrieval(
             assistant, _ = _assistant(corpus)
             dev = query_sets.load([corpus.name], "dev")
             records = [r for r in dev if r["type"] in ("nl", "mixed", "file")]
+            search = graph_search_fn(assistant, ctx)
             for r in records[:limit] if limit > 0 else records:
-                config = {"configurable": {"thread_id": r["id"]}}
-                assistant.graph.invoke(
-                    {"question": r["query"]}, config, context=ctx, interrupt_before=["answer"]
-                )
-                state = assistant.graph.get_state(config).values
-                hits = [(h["path"], h["start_line"], h["end_line"]) for h in state["hits"]]
+                hits = search(r["query"])
                 per_query.append(
                     {"corpus": corpus.name, **metrics.score_query(hits, r["targets"])}
                 )

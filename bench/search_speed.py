@@ -29,6 +29,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from app.eval.ladder import percentile  # noqa: E402
 from app.retrieval.models import SearchOptions  # noqa: E402
 from app.retrieval.search import Searcher  # noqa: E402
 from app.services import Services  # noqa: E402
@@ -137,12 +138,6 @@ def mined_queries(root: Path, count: int = 30) -> tuple[list[str], list[str]]:
     return sentences[:count], names[:count]
 
 
-def pct(values: list[float], q: float) -> float:
-    """Return the ``q`` quantile (0..1) by nearest rank."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
 def warm(
     services: Services, rounds: int, queries: list[str] | None = None
 ) -> dict[str, dict[str, float]]:
@@ -163,7 +158,7 @@ def warm(
             key = name if r == 0 else f"{name} (repeat {r})"
             out[key] = {
                 "p50_ms": round(statistics.median(times), 1),
-                "p95_ms": round(pct(times, 0.95), 1),
+                "p95_ms": round(percentile(times, 0.95), 1),
                 "mean_ms": round(statistics.fmean(times), 1),
                 "n": len(times),
             }

@@ -8,7 +8,6 @@ Rungs without the LLM run every query through :meth:`Searcher.search` with other
 from __future__ import annotations
 
 import random
-import statistics
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -132,14 +131,3 @@ def same_subset(rows: Sequence[Mapping[str, Any]], ids: Iterable[str]) -> dict[s
     """Aggregate the rows of another rung restricted to ``ids`` (a fair baseline)."""
     wanted = set(ids)
     return summarise([r for r in rows if r["id"] in wanted])
-
-
-def mean_of(result: Mapping[str, Any], metric: str) -> float:
-    """Return the mean over corpora of ``metric`` in a rung result."""
-    return float(result["summary"]["mean"].get(metric, 0.0))
-
-
-def median_ms(result: Mapping[str, Any]) -> float:
-    """Return the rung's median latency (ms)."""
-    ms = [r["ms"] for r in result.get("queries", [])]
-    return float(statistics.median(ms)) if ms else 0.0

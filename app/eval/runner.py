@@ -16,7 +16,7 @@ import platform
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,7 +52,6 @@ class EvalOptions:
     llm_queries: int = 20
     """Queries in the LLM rung's sample (each costs a few LLM calls)."""
     seed: int = SEED
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def eval_dir(settings: Settings, repo: Path) -> Path:
@@ -186,7 +185,7 @@ def run_eval(
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "k": ladder.K,
             "machine": machine(),
-            "options": {k: v for k, v in asdict(options).items() if k != "extra"},
+            "options": asdict(options),
             "seconds": round(time.perf_counter() - started, 1),
             "timings": {k: round(v, 1) for k, v in timings.items()},
         },

@@ -24,7 +24,6 @@ from __future__ import annotations
 import ast
 import inspect
 import re
-import shutil
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -298,41 +297,21 @@ def checked_strip(rel: str, text: str) -> str:
 def build_copy(source_root: Path, dest: Path) -> dict[str, int]:
     """Write the stripped copy of every source file under ``source_root`` to ``dest``.
 
-    Asserts that each copy has the same lines and the same symbol spans as its original
-    (and, for Python, still compiles). Unchanged copies are not rewritten (the index keeps
-    them) and files that left the source are deleted. Returns counts: files, lines, lines
-    blanked.
+    Strict :func:`write_stripped_copy` for the benchmark's corpora: every file must strip
+    safely (same lines, same symbol spans, Python still compiles) or this raises
+    :class:`StripError`. Returns counts: files, lines, lines blanked.
     """
-    wanted: set[Path] = set()
-    stats = {"files": 0, "lines": 0, "blanked_lines": 0}
+    files = []
     for path in sorted(source_root.rglob("*")):
-        if not path.is_file() or path.name.startswith("."):
-            continue
-        rel = path.relative_to(source_root).as_posix()
-        text = path.read_text(encoding="utf-8")
-        language = language_for(rel)
-        stripped = strip_text(text, language)
-        before, after = text.split("\n"), stripped.split("\n")
-        assert len(before) == len(after), f"{rel}: line count changed"
-        if language == "python":
-            ast.parse(stripped, filename=rel)
-        assert _spans(_source(rel, text)) == _spans(_source(rel, stripped)), f"{rel}: spans moved"
-        out = dest / rel
-        wanted.add(out)
-        if not out.is_file() or out.read_text(encoding="utf-8") != stripped:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(stripped, encoding="utf-8")
-        stats["files"] += 1
-        stats["lines"] += len(before)
-        stats["blanked_lines"] += sum(
-            1 for a, b in zip(before, after, strict=True) if a.strip() and not b.strip()
-        )
-    for path in sorted(dest.rglob("*"), reverse=True):
-        if path.is_file() and path not in wanted:
-            path.unlink()
-        elif path.is_dir() and not any(path.iterdir()):
-            shutil.rmtree(path)
-    return stats
+        if path.is_file() and not path.name.startswith("."):
+            rel = path.relative_to(source_root).as_posix()
+            text = path.read_text(encoding="utf-8")
+            files.append(_source(rel, text))
+    stats = write_stripped_copy(files, dest)
+    if stats["unstripped"]:
+        raise StripError("; ".join(reason for _path, reason in stats["unstripped"]))
+    lines = sum(len(f.text.split("\n")) for f in files)
+    return {"files": stats["files"], "lines": lines, "blanked_lines": stats["blanked_lines"]}
 
 
 def write_stripped_copy(
