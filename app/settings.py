@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     """URL of a Chroma server (``http://host:port``) holding the vectors instead of the embedded
     store under the index directory; each index gets its own collections there."""
 
+    index_workers: int = 0
+    """Processes that parse and chunk files while indexing: 0 is one per core (at most 8), 1
+    parses in the indexing process itself."""
+
     # Code graph
     callgraph_max_work: int | None = 250_000
     """Work budget of the Python points-to call-graph analysis, in statements and calls

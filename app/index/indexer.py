@@ -29,10 +29,11 @@ import numpy as np
 from app.index.graph_refresh import graph_is_current, rebuild_graph
 from app.index.layout import IndexLayout, remove_orphan_temps
 from app.index.models import SourceFile
+from app.index.parse_pool import PrepareOptions, default_workers, prepare_all
 from app.index.progress import NullProgress, Progress
 from app.index.report import IndexReport
-from app.index.secrets import SECRET_RULES, redact_source
-from app.index.stores.db import FileRow, IndexCorruptError, IndexDB, text_hash
+from app.index.secrets import SECRET_RULES
+from app.index.stores.db import IndexCorruptError, IndexDB, text_hash
 from app.settings import Settings
 
 if TYPE_CHECKING:
@@ -189,9 +190,19 @@ class Indexer:
             db.set_meta(VECTORS_SYNCED, "0")
         with self._phase("parse"):
             self.progress.start("parse", len(todo))
-            counter = self._token_counter()
-            for src in todo:
-                self._index_file(db, src, counter)
+            options = PrepareOptions(
+                self.settings.chunk_max_tokens, self.settings.redact_secrets, self._token_counter()
+            )
+            workers = self.settings.index_workers or default_workers()
+            for prepared in prepare_all(todo, options, workers):
+                self.secrets_masked += prepared.secrets_masked
+                db.replace_file(
+                    prepared.row,
+                    prepared.parsed,
+                    prepared.chunks,
+                    prepared.pyfacts,
+                    prepared.lexical,
+                )
                 self.progress.advance("parse")
             with db.transaction():
                 for path in gone:
@@ -209,50 +220,6 @@ class Indexer:
         if self.embedder is None:
             return None
         return self.embedder.token_counter()
-
-    def _index_file(
-        self, db: IndexDB, src: SourceFile, counter: Callable[[str], int] | None
-    ) -> None:
-        from app.index.chunker import chunk_file
-        from app.index.parser import parse_source
-
-        if self.settings.redact_secrets:  # mask credentials before anything parses or stores
-            src, found = redact_source(src)
-            self.secrets_masked += len(found)
-        result = parse_source(src)
-        parsed = result.parsed
-        chunks = chunk_file(
-            src,
-            parsed,
-            result.tree,
-            max_tokens=self.settings.chunk_max_tokens,
-            count_tokens=counter,
-        )
-        pyfacts = (
-            self._python_facts(src, parsed.module, result.tree)
-            if src.language == "python"
-            else None
-        )
-        row = FileRow(
-            src.path,
-            src.sha,
-            src.size,
-            src.mtime_ns,
-            src.language,
-            parsed.structural,
-            src.lossy,
-        )
-        db.replace_file(row, parsed, chunks, pyfacts)
-
-    @staticmethod
-    def _python_facts(src: SourceFile, module: str, tree: Any) -> dict[str, Any] | None:
-        from app.index.pyflow import extract_facts
-
-        try:
-            return extract_facts(module, src.path, src.text, tree)
-        except Exception as exc:  # a bug in the analyzer must not lose the file
-            log.warning("call-graph facts failed for %s: %s", src.path, exc)
-            return None
 
     def _sync_vectors(self, db: IndexDB, report: IndexReport) -> None:
         assert self.embedder is not None

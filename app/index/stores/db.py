@@ -167,8 +167,12 @@ class IndexDB:
         parsed: ParsedFile,
         chunks: Sequence[Chunk],
         pyfacts: dict[str, Any] | None,
+        lexical: Sequence[tuple[str, str, str]] | None = None,
     ) -> None:
-        """Atomically replace everything stored for one file."""
+        """Atomically replace everything stored for one file.
+
+        ``lexical`` holds each chunk's :func:`lexical_fields` when they were computed already.
+        """
         with self.transaction():
             self._delete_file(row.path)
             self.conn.execute(
@@ -185,7 +189,8 @@ class IndexDB:
                     json.dumps(pyfacts) if pyfacts is not None else None,
                 ),
             )
-            for c in chunks:
+            fields = lexical if lexical is not None else [lexical_fields(c) for c in chunks]
+            for c, lex in zip(chunks, fields, strict=True):
                 cur = self.conn.execute(
                     "INSERT OR IGNORE INTO chunks(id, path, start_line, end_line, kind, language,"
                     " symbol, header, content_hash, text_hash, text, embed_text)"
@@ -209,7 +214,7 @@ class IndexDB:
                     self.conn.execute(
                         "INSERT INTO lexical(rowid, path_tokens, symbol_tokens, body_tokens)"
                         " VALUES (?,?,?,?)",
-                        (cur.lastrowid, *lexical_fields(c)),
+                        (cur.lastrowid, *lex),
                     )
 
     def delete_file(self, path: str) -> None:

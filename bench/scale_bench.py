@@ -1,0 +1,363 @@
+"""Scale curve: how index time, peak memory, index size and search time grow with the corpus.
+
+Three nested corpora of real code (installed libraries' sources, each tier a superset of the
+one before) of about 1k, 10k and 100k chunks are each indexed from nothing by ``coderag index
+--json`` in a child process (wall time from process start, model loading included; peak RSS
+from ``wait4``). Then a second child process opens the index once and times the same queries
+(doc sentences and symbol names mined from the smallest tier, so every tier answers the same
+questions) through three pipelines: BM25 only, hybrid (BM25 + dense + symbol + path lanes), and
+the default (hybrid + call-graph expansion + cross-encoder rerank).
+
+Usage: python bench/scale_bench.py [--tiers 1k,10k,100k] [--force] [--search-only]
+    [--rounds 2] [--results DIR]
+Results: ``scale.json``, ``scale.md`` and ``scale.png`` in bench/results/. Each tier is written
+as soon as it is done; a tier already in ``scale.json`` is skipped unless ``--force``.
+Corpora and indexes are kept under ``bench/.cache/scale/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+CACHE = HERE / ".cache" / "scale"
+RESULTS = HERE / "results"
+
+#: Nested tiers: each adds libraries to the one before. Chunk counts are what MiniLM-window
+#: chunking gives (recorded in the results); the names are the target sizes.
+TIERS: dict[str, list[str]] = {
+    "1k": ["click"],
+    "10k": ["click", "rich", "jinja2", "langchain_core"],
+    "100k": [
+        "click", "rich", "jinja2", "langchain_core", "networkx", "sympy", "langchain_community",
+    ],
+}  # fmt: skip
+ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+def package_dir(name: str) -> Path:
+    """Return the source folder of the installed package ``name`` (found, not imported)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit(f"package {name!r} is not installed in this venv (run make venv)")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def build_corpus(tier: str) -> Path:
+    """Copy the tier's libraries (sources only) to ``CACHE/<tier>/root`` once; return it."""
+    dest = CACHE / tier / "root"
+    done = dest / ".copied"
+    if not done.exists():
+        shutil.rmtree(dest, ignore_errors=True)
+        dest.mkdir(parents=True)
+        for name in TIERS[tier]:
+            shutil.copytree(
+                package_dir(name),
+                dest / name,
+                ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.so.*", "*.dll", "*.a"),
+            )
+        done.write_text("\n".join(TIERS[tier]) + "\n")
+    return dest
+
+
+def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[str, float, float]:
+    """Run ``cmd``; return (stdout, wall seconds, peak RSS MB of the child, from ``wait4``)."""
+    started = time.perf_counter()
+    with open(os.devnull, "rb") as devnull:
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdin=devnull, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert proc.stdout is not None and proc.stderr is not None
+        import threading
+
+        err_chunks: list[str] = []
+        reader = threading.Thread(target=lambda: err_chunks.append(proc.stderr.read()))
+        reader.start()
+        out = proc.stdout.read()
+        reader.join()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        tail = "".join(err_chunks)[-3000:]
+        raise SystemExit(f"{' '.join(cmd[:5])} exited {proc.returncode}:\n{tail}")
+    return out, seconds, usage.ru_maxrss / 1024
+
+
+def disk_mb(path: Path) -> dict[str, float]:
+    """Return the index's size on disk in MB: total and per part."""
+    parts: dict[str, float] = {}
+    for item in path.iterdir():
+        size = (
+            sum(f.stat().st_size for f in item.rglob("*") if f.is_file())
+            if item.is_dir()
+            else item.stat().st_size
+        )
+        parts[item.name] = round(size / 2**20, 1)
+    return {"total": round(sum(parts.values()), 1), "parts": parts}
+
+
+def source_lines(root: Path) -> tuple[int, int]:
+    """Return (files, lines) of the Python sources under ``root``."""
+    files = lines = 0
+    for f in root.rglob("*.py"):
+        files += 1
+        with open(f, "rb") as fh:
+            lines += sum(1 for _ in fh)
+    return files, lines
+
+
+def index_tier(root: Path, index_dir: Path) -> dict[str, Any]:
+    """Index ``root`` from nothing with ``coderag index --json``; return figures."""
+    shutil.rmtree(index_dir, ignore_errors=True)
+    env = {**os.environ, **ENV, "CODERAG_INDEX_DIR": str(index_dir)}
+    cmd = [sys.executable, "-m", "app.cli", "index", str(root), "--json"]
+    out, seconds, peak = run_measured(cmd, env)
+    report = json.loads(out)
+    return {
+        "seconds": round(seconds, 1),
+        "seconds_to_searchable": report.get("seconds_to_searchable"),
+        "phases": report.get("seconds"),
+        "peak_rss_mb": round(peak),
+        "chunks": report.get("chunks"),
+        "files": report.get("files"),
+        "graph_nodes": report.get("graph_nodes"),
+        "embedded": report.get("embedded"),
+    }
+
+
+SEARCH_CODE = """
+import json, statistics, sys, time
+from pathlib import Path
+from app.eval.ladder import percentile
+from app.retrieval.models import SearchOptions
+from app.retrieval.search import Searcher
+from app.services import Services
+from app.settings import Settings
+
+root, index_dir, rounds = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+queries = json.loads(sys.stdin.read())
+stages = {
+    "bm25": SearchOptions(lanes=("lexical",), expand=False, rerank="none", group_by="chunk"),
+    "hybrid": SearchOptions(expand=False, rerank="none", group_by="chunk"),
+    "default": SearchOptions(),
+}
+t = time.perf_counter()
+services = Services(root, Settings(index_dir=index_dir, progress=False))
+searcher = Searcher(services)
+searcher.search("warm up the models")
+out = {"load_s": round(time.perf_counter() - t, 2)}
+for name, options in stages.items():
+    times = []
+    for _ in range(rounds):
+        for q in queries:
+            t = time.perf_counter()
+            searcher.search(q, options)
+            times.append((time.perf_counter() - t) * 1000)
+    out[name] = {
+        "p50_ms": round(statistics.median(times), 1),
+        "p95_ms": round(percentile(times, 0.95), 1),
+        "n": len(times),
+    }
+print(json.dumps(out))
+"""
+
+
+def search_tier(root: Path, index_dir: Path, queries: list[str], rounds: int) -> dict[str, Any]:
+    """Time the queries in one long-lived searcher (child process); return p50/p95 per stage."""
+    env = {**os.environ, **ENV}
+    cmd = [sys.executable, "-c", SEARCH_CODE, str(root), str(index_dir), str(rounds)]
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    out, err = proc.communicate(json.dumps(queries))
+    if proc.returncode != 0:
+        raise SystemExit(f"search child exited {proc.returncode}:\n{err[-3000:]}")
+    result = json.loads(out.strip().splitlines()[-1])
+    result["wall_s"] = round(time.perf_counter() - started, 1)
+    return dict(result)
+
+
+def search_peak_mb(root: Path, index_dir: Path, query: str) -> float:
+    """Peak RSS of one ``coderag search`` process (models, index and graph loaded)."""
+    env = {**os.environ, **ENV, "CODERAG_INDEX_DIR": str(index_dir)}
+    cmd = [sys.executable, "-m", "app.cli", "search", query, "--repo", str(root), "--json",
+           "--no-index"]  # fmt: skip
+    _, _, peak = run_measured(cmd, env)
+    return round(peak)
+
+
+def tier_queries(count: int) -> list[str]:
+    """Doc sentences and symbol names mined from the smallest tier (the same for every tier)."""
+    from search_speed import mined_queries
+
+    nl, names = mined_queries(build_corpus(next(iter(TIERS))), count)
+    return nl + names
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    """Return the results as a Markdown table plus the observed growth."""
+    lines = [
+        f"# Scale curve ({doc['meta']['date']}, {doc['meta']['cores']} cores, "
+        f"{doc['meta']['queries']} queries x {doc['meta']['rounds']} rounds)",
+        "",
+        "| tier | files | lines | chunks | index s | searchable s | chunks/s | index peak MB "
+        "| disk MB | search peak MB | bm25 p50/p95 ms | hybrid p50/p95 ms | default p50/p95 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, t in doc["tiers"].items():
+        idx, s = t["index"], t["search"]
+        cells = [
+            name, t["files"], t["lines"], idx["chunks"], idx["seconds"],
+            idx["seconds_to_searchable"], round(idx["chunks"] / idx["seconds"], 1),
+            idx["peak_rss_mb"], t["disk_mb"]["total"], t.get("search_peak_rss_mb", "-"),
+            *(f"{s[k]['p50_ms']} / {s[k]['p95_ms']}" for k in ("bm25", "hybrid", "default")),
+        ]  # fmt: skip
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    growth = doc.get("growth")
+    if growth:
+        lines += ["", "Growth between the two largest tiers:", ""]
+        lines += [f"- {k}: {v}" for k, v in growth.items()]
+    return "\n".join(lines) + "\n"
+
+
+def growth(doc: dict[str, Any]) -> dict[str, str]:
+    """Ratios between the two largest tiers measured (the goal: flat search 10k -> 100k)."""
+    tiers = sorted(doc["tiers"].values(), key=lambda t: t["index"]["chunks"])
+    if len(tiers) < 2:
+        return {}
+    a, b = tiers[-2], tiers[-1]
+    n = b["index"]["chunks"] / a["index"]["chunks"]
+    out = {"chunks": f"x{n:.1f} ({a['index']['chunks']} -> {b['index']['chunks']})"}
+    out["index time"] = f"x{b['index']['seconds'] / a['index']['seconds']:.1f}"
+    out["index peak RSS"] = f"x{b['index']['peak_rss_mb'] / a['index']['peak_rss_mb']:.2f}"
+    out["disk"] = f"x{b['disk_mb']['total'] / a['disk_mb']['total']:.1f}"
+    for k in ("bm25", "hybrid", "default"):
+        pa, pb = a["search"][k], b["search"][k]
+        out[f"{k} search p50"] = (
+            f"x{pb['p50_ms'] / pa['p50_ms']:.2f} ({pa['p50_ms']} -> {pb['p50_ms']} ms); "
+            f"p95 x{pb['p95_ms'] / pa['p95_ms']:.2f}"
+        )
+    return out
+
+
+def plot(doc: dict[str, Any], path: Path) -> None:
+    """Draw the four curves (log-log) against chunk count."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tiers = sorted(doc["tiers"].items(), key=lambda kv: kv[1]["index"]["chunks"])
+    xs = [t["index"]["chunks"] for _, t in tiers]
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8), constrained_layout=True)
+    ax = axes[0][0]
+    ax.plot(xs, [t["index"]["seconds"] for _, t in tiers], "o-", label="full index")
+    ax.plot(xs, [t["index"]["seconds_to_searchable"] for _, t in tiers], "s--",
+            label="searchable (lexical, symbol, path, graph)")  # fmt: skip
+    ax.set_title("index time from nothing (s)")
+    ax.legend(fontsize=8)
+    ax = axes[0][1]
+    ax.plot(xs, [t["index"]["peak_rss_mb"] for _, t in tiers], "o-", label="index")
+    ax.plot(xs, [t.get("search_peak_rss_mb", float("nan")) for _, t in tiers], "s--",
+            label="search process")  # fmt: skip
+    ax.axhline(4096, color="red", lw=0.8, ls=":", label="4 GB goal")
+    ax.set_title("peak memory (MB)")
+    ax.legend(fontsize=8)
+    ax = axes[1][0]
+    ax.plot(xs, [t["disk_mb"]["total"] for _, t in tiers], "o-")
+    ax.set_title("index size on disk (MB)")
+    ax = axes[1][1]
+    for k, style in (("bm25", "o-"), ("hybrid", "s-"), ("default", "^-")):
+        ax.plot(xs, [t["search"][k]["p50_ms"] for _, t in tiers], style, label=f"{k} p50")
+        ax.plot(xs, [t["search"][k]["p95_ms"] for _, t in tiers], style.replace("-", ":"),
+                alpha=0.6, label=f"{k} p95")  # fmt: skip
+    ax.set_title("warm search time (ms per query)")
+    ax.legend(fontsize=7, ncol=2)
+    for row in axes:
+        for ax in row:
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_xlabel("chunks")
+            ax.grid(True, which="both", lw=0.3)
+    fig.suptitle(f"coderag scale curve ({doc['meta']['cores']} CPU cores)")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    """Index and search each tier; write the results after each."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tiers", default=",".join(TIERS))
+    ap.add_argument("--force", action="store_true", help="redo tiers already in scale.json")
+    ap.add_argument("--search-only", action="store_true", help="reuse the kept indexes")
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--queries", type=int, default=30, help="doc sentences and as many names")
+    ap.add_argument("--results", type=Path, default=RESULTS)
+    args = ap.parse_args()
+    out = args.results / "scale.json"
+    doc: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {"tiers": {}}
+    queries = tier_queries(args.queries)
+    doc["meta"] = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "cores": os.cpu_count(),
+        "cpu": platform.processor() or platform.machine(),
+        "queries": len(queries),
+        "rounds": args.rounds,
+        "tier_packages": TIERS,
+    }
+    for tier in args.tiers.split(","):
+        if tier not in TIERS:
+            ap.error(f"unknown tier {tier!r}; known: {', '.join(TIERS)}")
+        if tier in doc["tiers"] and not (args.force or args.search_only):
+            print(f"{tier}: already measured (--force to redo)", flush=True)
+            continue
+        root = build_corpus(tier)
+        index_dir = CACHE / tier / "index"
+        files, lines = source_lines(root)
+        entry = dict(doc["tiers"].get(tier, {}))
+        entry.update({"files": files, "lines": lines})
+        if not args.search_only or "index" not in entry:
+            print(f"{tier}: indexing {files} files, {lines} lines ...", flush=True)
+            entry["index"] = index_tier(root, index_dir)
+            print(f"{tier}: {json.dumps(entry['index'])}", flush=True)
+        entry["disk_mb"] = disk_mb(index_dir)
+        entry["search"] = search_tier(root, index_dir, queries, args.rounds)
+        entry["search_peak_rss_mb"] = search_peak_mb(root, index_dir, queries[0])
+        print(f"{tier}: search {json.dumps(entry['search'])}", flush=True)
+        doc["tiers"][tier] = entry
+        doc["tiers"] = dict(
+            sorted(doc["tiers"].items(), key=lambda kv: kv[1]["index"]["chunks"])
+        )
+        doc["growth"] = growth(doc)
+        args.results.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(doc, indent=2) + "\n")
+        (args.results / "scale.md").write_text(markdown(doc))
+        plot(doc, args.results / "scale.png")
+    print(markdown(doc))
+
+
+if __name__ == "__main__":
+    main()
