@@ -79,6 +79,10 @@ def build_corpus(tier: str) -> Path:
     return dest
 
 
+LAST_CPU_S = 0.0
+"""CPU seconds (user + system) of the last :func:`run_measured` child and its children."""
+
+
 def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[str, float, float]:
     """Run ``cmd``; return (stdout, wall seconds, peak RSS MB of the child, from ``wait4``)."""
     started = time.perf_counter()
@@ -101,6 +105,8 @@ def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[str, float, float
     if proc.returncode != 0:
         tail = "".join(err_chunks)[-3000:]
         raise SystemExit(f"{' '.join(cmd[:5])} exited {proc.returncode}:\n{tail}")
+    global LAST_CPU_S
+    LAST_CPU_S = usage.ru_utime + usage.ru_stime
     return out, seconds, usage.ru_maxrss / 1024
 
 
@@ -136,6 +142,7 @@ def index_tier(root: Path, index_dir: Path) -> dict[str, Any]:
     report = json.loads(out)
     return {
         "seconds": round(seconds, 1),
+        "cpu_s": round(LAST_CPU_S, 1),
         "seconds_to_searchable": report.get("seconds_to_searchable"),
         "phases": report.get("seconds"),
         "peak_rss_mb": round(peak),

@@ -93,6 +93,7 @@ class Indexer:
         self.progress = progress or NullProgress()
         self._timers: dict[str, float] = {}
         self._t0 = time.perf_counter()
+        self._capped = False
         self.secrets_masked = 0
         """Secrets masked in the files (re)indexed by this run (see ``app.index.secrets``)."""
 
@@ -191,7 +192,7 @@ class Indexer:
         with self._phase("parse"):
             self.progress.start("parse", len(todo))
             options = PrepareOptions(
-                self.settings.chunk_max_tokens, self.settings.redact_secrets, self._token_counter()
+                self._max_tokens(), self.settings.redact_secrets, self._token_counter()
             )
             workers = self.settings.index_workers or default_workers()
             for prepared in prepare_all(todo, options, workers):
@@ -214,7 +215,22 @@ class Indexer:
         """Return what chunk boundaries depend on besides the file: window and tokenizer."""
         tokenizer = self.embedder.model_id if self.embedder is not None else "estimate"
         masked = f":{SECRET_RULES}" if self.settings.redact_secrets else ""  # new rules: redo
-        return f"{self.settings.chunk_max_tokens}:{tokenizer}{masked}"
+        return f"{self._max_tokens()}:{tokenizer}{masked}"
+
+    def _max_tokens(self) -> int:
+        """Return the chunk budget: ``chunk_max_tokens``, capped at the embedder's window.
+
+        A longer chunk would be cut off silently when embedded (e.g. a custom model with a
+        128-token window under the default 256-token budget).
+        """
+        budget = self.settings.chunk_max_tokens
+        window = getattr(self.embedder, "max_tokens", None)
+        if isinstance(window, int) and 0 < window < budget:
+            if not self._capped:
+                log.info("chunks cut to the embedder's %d-token window, not %d", window, budget)
+                self._capped = True
+            return window
+        return budget
 
     def _token_counter(self) -> Callable[[str], int] | None:
         if self.embedder is None:

@@ -266,3 +266,24 @@ def test_a_reader_never_saves_a_graph_while_an_index_run_holds_the_lock(tmp_path
         assert not layout.graph.exists()  # ... but not saved over the indexer's work
     services.graph()  # no index run now: rebuilt and saved
     assert layout.graph.exists()
+
+
+def test_chunks_are_cut_to_a_smaller_embedder_window(tmp_path):
+    """A model with a 24-token window gets chunks of at most 24 tokens, not the 256 budget."""
+
+    class SmallWindow(FakeEmbedder):
+        model_id = "small-window"
+        max_tokens = 24
+
+    body = "".join(f"    value_{i} = compute(value_{i - 1}, step={i})\n" for i in range(1, 40))
+    repo = write_tree(tmp_path / "repo", {"mod.py": f"def long_function():\n{body}"})
+    emb = SmallWindow()
+    Indexer(repo, Settings(index_dir=tmp_path / "idx"), embedder=emb).run()  # type: ignore[arg-type]
+    db = IndexDB(tmp_path / "idx" / "index.db")
+    try:
+        chunks = list(db.all_chunks())
+        assert (db.get_meta("chunking") or "").startswith("24:")
+    finally:
+        db.close()
+    assert len(chunks) > 3
+    assert max(emb.count_tokens(c.embed_text) for c in chunks) <= 24
