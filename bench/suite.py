@@ -14,9 +14,16 @@ Steps, each a child process writing its own JSON (+ Markdown) into the results f
   embedder on a seeded 25% (quick: 50%) sample of the same texts, then no-op and
   one-file-changed re-index; the indexing process's peak RSS.
 * search: warm p50/p95 per pipeline stage and cold ``coderag search`` processes on that index.
+* first-search: seconds from launching ``coderag index`` on rich + click (51k lines) to a
+  warm searcher's first answer, parsing on every core vs in one process (quick: 1 round).
 * answers: the embedded SmolLM2: answer p50/p95 and verified citations (quick: 2 answers);
   full runs add evidence NDCG with vs without HyDE / decompose / rewrite.
 * chat: peak RSS of a ``coderag chat`` session (3 questions; quick: 2).
+
+Not in the suite (each over an hour on 2 cores, or an optional install): ``make bench-scale``
+(bench/scale_bench.py, the 1k/10k/100k-chunk scale curve) and ``make mpnet`` then
+``python bench/embedders.py`` (MiniLM vs mpnet); both write into bench/results/ and the summary
+picks them up.
 
 Results: ``bench/results/`` (full) or ``bench/results/quick/``; ``suite.json`` records the
 machine, package versions, date and each step's wall time, exit status and peak RSS;
@@ -72,6 +79,9 @@ def steps(quick: bool, results: Path) -> dict[str, list[str]]:
             "--index-dir", str(keep / "index"), "--name", package,
             "--rounds", "1" if quick else "2",
             "--cold-runs", "1" if quick else "3", *res,
+        ],
+        "first-search": [
+            PY, str(HERE / "first_search.py"), "--rounds", "1" if quick else "3", *res,
         ],
         "answers": [PY, str(HERE / "answer_bench.py"), *answers, *res],
         "chat": [

@@ -99,6 +99,26 @@ _OPTIONS: PrepareOptions | None = None
 """The options of the pool being forked: inherited by its workers, never pickled."""
 
 
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: end when the indexing process dies (``kill -9`` included).
+
+    Workers of a killed parent would otherwise wait on the task queue forever, since every
+    sibling still holds its pipe open. Linux only (``PR_SET_PDEATHSIG``); elsewhere a no-op.
+    """
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # no prctl: the worker just lives on until EOF
+            return
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+
 def _prepare_many(files: list[SourceFile]) -> list[PreparedFile]:
     assert _OPTIONS is not None, "worker started without options"
     return [prepare_file(src, _OPTIONS) for src in files]
@@ -135,7 +155,10 @@ def _pooled(
     batches = [list(files[i : i + TASK_FILES]) for i in range(0, len(files), TASK_FILES)]
     _OPTIONS = options
     pool = ProcessPoolExecutor(
-        max_workers=min(workers, len(batches)), mp_context=multiprocessing.get_context("fork")
+        max_workers=min(workers, len(batches)),
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
     )
     try:
         for batch in pool.map(_prepare_many, batches):  # forks every worker now

@@ -53,6 +53,23 @@ STAGES: dict[str, SearchOptions] = {
 marginal relevance (``--mmr``)."""
 
 
+EMBED_MODEL: str | None = None
+"""The embedder to index and search with (``--embed-model``); None: the configured default."""
+
+
+HOME_DIR: Path | None = None
+"""CODERAG_HOME of the indexes when set (bench/embedders.py: a cold one per model)."""
+
+
+def home() -> Path:
+    """Return CODERAG_HOME of the indexes: one per embedder besides the default."""
+    if HOME_DIR is not None:
+        return HOME_DIR
+    if EMBED_MODEL in (None, "minilm"):
+        return corpora.HOME
+    return corpora.CACHE / f"home-{Path(str(EMBED_MODEL)).name}"
+
+
 def _searcher_class(spec: str) -> Any:
     module, _, attr = spec.partition(":")
     return getattr(importlib.import_module(module), attr or "Searcher")
@@ -66,7 +83,8 @@ def _index(corpus: corpora.Corpus) -> tuple[Any, dict[str, Any]]:
     root = corpora.CORPORA / corpus.name
     if not root.is_dir():
         raise SystemExit(f"{root} is missing: run with --fetch first")
-    services = Services(root, Settings(home=corpora.HOME, progress=False))
+    extra = {"embed_model": EMBED_MODEL} if EMBED_MODEL else {}
+    services = Services(root, Settings(home=home(), progress=False, **extra))
     started = time.perf_counter()
     report = services.index()
     stats: dict[str, Any] = {"index_s": round(time.perf_counter() - started, 1)}
@@ -141,7 +159,7 @@ def run(selected: list[corpora.Corpus], split: str, stages: list[str], searcher:
     return {
         "meta": {
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "split": split, "k": K, "searcher": searcher,
+            "split": split, "k": K, "searcher": searcher, "embed_model": EMBED_MODEL or "default",
             "python": platform.python_version(), "machine": platform.machine(),
         },
         "corpora": corpus_info,
@@ -213,7 +231,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--searcher", default="app.retrieval.search:Searcher", help="MODULE:CLASS to benchmark"
     )
     parser.add_argument("--out", type=Path, default=RESULTS / "retrieval.json")
+    parser.add_argument(
+        "--embed-model", help="minilm | mpnet | PATH (default: CODERAG_EMBED_MODEL or minilm)"
+    )
     args = parser.parse_args(argv)
+    global EMBED_MODEL
+    EMBED_MODEL = args.embed_model
     selected = corpora.select(args.corpora)
     stages = args.stages.split(",")
     unknown = [s for s in stages if s not in STAGES]

@@ -123,3 +123,54 @@ def test_stopping_early_shuts_the_pool_down(repo):
     import multiprocessing
 
     assert multiprocessing.active_children() == []
+
+
+KILLED_PARENT = """
+import multiprocessing, sys, time
+from pathlib import Path
+from app.index import parse_pool
+from app.index.walker import walk
+
+real = parse_pool.prepare_file
+def slow(src, options):
+    time.sleep(0.3)
+    return real(src, options)
+parse_pool.prepare_file = slow
+gen = parse_pool.prepare_all(walk(Path(sys.argv[1])).files, parse_pool.PrepareOptions(256, False, None), 2)
+next(gen)
+print(" ".join(str(p.pid) for p in multiprocessing.active_children()), flush=True)
+time.sleep(60)
+"""
+
+
+def test_workers_end_when_the_indexing_process_is_killed(repo):
+    """kill -9 of the indexer must not leave parse workers waiting forever."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_PARENT, str(repo)],
+        cwd=root, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    pids = [int(p) for p in proc.stdout.readline().split()]
+    assert len(pids) == 2
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        alive = [p for p in pids if _alive(p)]
+        time.sleep(0.1)
+    assert alive == []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split()[2] != "Z"  # a zombie has exited already
+    except FileNotFoundError:
+        return False
