@@ -136,7 +136,8 @@ def slow(src, options):
     time.sleep(0.3)
     return real(src, options)
 parse_pool.prepare_file = slow
-gen = parse_pool.prepare_all(walk(Path(sys.argv[1])).files, parse_pool.PrepareOptions(256, False, None), 2)
+options = parse_pool.PrepareOptions(256, False, None)
+gen = parse_pool.prepare_all(walk(Path(sys.argv[1])).files, options, 2)
 next(gen)
 print(" ".join(str(p.pid) for p in multiprocessing.active_children()), flush=True)
 time.sleep(60)
