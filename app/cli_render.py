@@ -38,8 +38,8 @@ class RichProgress:
     def __init__(self, enabled: bool = True, *, notes: bool = False):
         """Draw only when ``enabled`` and stderr is a terminal.
 
-        ``notes`` prints one line (terminal or not) when an index run is searchable and starts
-        to embed, the minutes-long part on a small CPU.
+        ``notes`` prints one line (terminal or not) when an index run is searchable, before
+        the rest of the graph and the embedding, the minutes-long part on a small CPU.
         """
         self.enabled = enabled and sys.stderr.isatty()
         self.notes = notes
@@ -68,8 +68,10 @@ class RichProgress:
 
     def start(self, phase: str, total: int | None) -> None:
         """Add a bar for ``phase``."""
-        if phase == "embed" and self.notes:
-            err.print(searchable_note(total), highlight=False, soft_wrap=True)
+        if phase == "searchable":  # a moment, not a bar (None: no embedding follows)
+            if self.notes and total is not None:
+                err.print(searchable_note(total), highlight=False, soft_wrap=True)
+            return
         self._tasks[phase] = self._bar.add_task(_LABELS.get(phase, phase), total=total)
 
     def advance(self, phase: str, n: int = 1) -> None:

@@ -65,7 +65,7 @@ class Services:
     def graph(self) -> CodeGraph:
         """Load the code graph, rebuilding it when the manifest moved on since it was saved."""
         from app.index.graph import CodeGraph
-        from app.index.graph_refresh import graph_is_current, rebuild_graph
+        from app.index.graph_refresh import graph_is_current, lite_graph_is_current, rebuild_graph
         from app.index.stores.db import IndexDB
 
         if not self.layout.db.exists():
@@ -86,6 +86,11 @@ class Services:
                 with index_lock(self.layout.lock):  # no indexer may write under our save
                     return rebuild_graph(db, self.layout, max_work=max_work)
             except IndexBusyError:
+                if lite_graph_is_current(db, self.layout, max_work):
+                    try:  # the run saved the graph of everything but solved Python calls
+                        return CodeGraph.load(self.layout.graph)
+                    except Exception as exc:  # replaced under us: build it instead
+                        log.info("lite code graph unreadable (%s); building it", exc)
                 log.info("an index run is in progress: graph built in memory, not saved")
                 return rebuild_graph(db, self.layout, max_work=max_work, save=False)
         finally:

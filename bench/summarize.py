@@ -196,6 +196,27 @@ def _embedders(doc: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _embed(doc: dict[str, Any]) -> list[str]:
+    lines = [
+        f"## Embedding throughput ({doc['model']}, {doc['chunks']} chunk texts, {doc['device']}, "
+        f"{doc['torch_threads']} torch threads, {doc['clock']})",
+        "",
+        f"Bare `SentenceTransformer.encode` (batch 32): {doc['bare_chunks_per_s']} chunks/s.",
+        "",
+        "| variant | chunks/s | vs bare | min cosine vs bare | note |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for r in doc["variants"]:
+        if "error" in r:
+            lines.append(f"| {r['variant']} | - | - | - | {r['error']} |")
+            continue
+        lines.append(
+            f"| {r['variant']} | {r['chunks_per_s']} | x{r['ratio_to_bare']} "
+            f"| {r.get('min_cosine_vs_bare', '-')} | {r.get('note', '')} |"
+        )
+    return lines
+
+
 def _onnx(doc: dict[str, Any]) -> list[str]:
     lines = [
         f"## ONNX Runtime vs torch ({doc['texts']} texts, {doc['clock']})",
@@ -226,6 +247,7 @@ def summary(results: Path) -> str:
         ("answers.json", _answers),
         ("first_search.json", _first_search),
         ("scale.json", _scale),
+        ("embed.json", _embed),
         ("embedders.json", _embedders),
         ("onnx.json", _onnx),
     )

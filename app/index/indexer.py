@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from app.index.graph_refresh import graph_is_current, rebuild_graph
+from app.index.graph_refresh import graph_is_current, python_calls_cached, rebuild_graph
 from app.index.layout import IndexLayout, remove_orphan_temps
 from app.index.models import SourceFile
 from app.index.parse_pool import PrepareOptions, default_workers, prepare_all
@@ -161,10 +161,9 @@ class Indexer:
         self._apply_changes(db, result.files, report)
         touched = bool(report.added or report.changed or report.deleted)
         # the graph before the vectors: lexical, symbol, path lanes and graph are usable now
-        stats = self._graph_stats(db, reuse=not touched)
-        report.seconds_to_searchable = round(time.perf_counter() - self._t0, 3)
+        stats = self._graph_stats(db, report, reuse=not touched)
         if self._embeds():
-            self._sync_vectors(db, report)  # "embed" progress starts: the CLI says searchable
+            self._sync_vectors(db, report)
             db.set_meta(VECTORS_SYNCED, "1")
         else:
             report.dense = False  # stored vectors, if any, were marked stale by _apply_changes
@@ -290,15 +289,33 @@ class Indexer:
         # an unreadable store is rebuilt from the cache; an unreachable server raises
         return open_store(self.layout.chroma, model, url=self.settings.chroma_url)
 
-    def _graph_stats(self, db: IndexDB, *, reuse: bool) -> dict[str, Any]:
-        """Return the graph's statistics, rebuilding the graph only when the index moved on."""
+    def _graph_stats(self, db: IndexDB, report: IndexReport, *, reuse: bool) -> dict[str, Any]:
+        """Return the graph's statistics, rebuilding the graph only when the index moved on.
+
+        When Python calls must be solved again (seconds to minutes on a big repository), a
+        graph without them is saved first and the run is searchable from then on.
+        """
         with self._phase("graph"):
             max_work = self.settings.callgraph_max_work
             cached = db.get_meta("graph_stats")
             if reuse and cached and graph_is_current(db, self.layout, max_work):
+                self._searchable(db, report)
                 return dict(json.loads(cached))
-            rebuild_graph(db, self.layout, max_work=self.settings.callgraph_max_work)
+            if not python_calls_cached(db, self.layout, max_work) and db.python_facts_count():
+                rebuild_graph(db, self.layout, max_work=max_work, lite=True)
+                self._searchable(db, report)
+            rebuild_graph(db, self.layout, max_work=max_work)
+            if report.seconds_to_searchable is None:
+                self._searchable(db, report)
             return dict(json.loads(db.get_meta("graph_stats") or "{}"))
+
+    def _searchable(self, db: IndexDB, report: IndexReport) -> None:
+        """Record the moment searches see every file, and tell the progress sink."""
+        report.seconds_to_searchable = round(time.perf_counter() - self._t0, 3)
+        embedder = self.embedder if self._embeds() else None
+        pending = db.count_unembedded(embedder.model_id) if embedder is not None else None
+        self.progress.start("searchable", pending)  # the CLI prints "searchable now"
+        self.progress.end("searchable")
 
     def _summarise(self, db: IndexDB, stats: dict[str, Any], report: IndexReport) -> None:
         rows = db.file_rows()

@@ -186,7 +186,7 @@ class Searcher:
         return self._state().graph
 
     def _load(self) -> _Loaded:
-        from app.index.graph_refresh import graph_is_current
+        from app.index.graph_refresh import PENDING, graph_is_current
         from app.index.stores.db import IndexDB
 
         graph = self.services.graph()  # raises IndexMissingError with advice when unindexed
@@ -209,6 +209,8 @@ class Searcher:
         reasons = []
         if not graph_is_current(db, self.services.layout, self.settings.callgraph_max_work):
             reasons.append("another process is updating the index: searching what it committed")
+        if graph.graph.graph.get("python_calls") == PENDING:
+            reasons.append("Python call edges still resolving: calls by scope and imports only")
         if mismatch:  # query vectors of another model would be meaningless (or the wrong size)
             reasons.append(
                 f"the index was embedded with {model}, the configured embedder is {configured}: "

@@ -196,14 +196,16 @@ def test_mtime_only_change_is_not_reparsed(tmp_path, monkeypatch):
     import os
 
     os.utime(root / "js/util.js", ns=(1, 10**18))
+    from app.index import indexer as indexer_mod
+
     calls: list[str] = []
-    real = Indexer._index_file
+    real = indexer_mod.prepare_all
 
-    def spy(self, db, src, counter):
-        calls.append(src.path)
-        return real(self, db, src, counter)
+    def spy(files, options, workers):
+        calls.extend(src.path for src in files)
+        return real(files, options, workers)
 
-    monkeypatch.setattr(Indexer, "_index_file", spy)
+    monkeypatch.setattr(indexer_mod, "prepare_all", spy)
     emb = FakeEmbedder()
     report = _index(root, idx, emb)
     assert calls == [] and emb.encoded == []

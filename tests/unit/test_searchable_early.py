@@ -192,3 +192,98 @@ def test_an_index_of_another_embedder_skips_the_dense_lane_and_says_so(repo, tmp
     assert reason is not None and "configured embedder is mpnet" in reason
     assert "dense" not in searcher.ready_lanes()
     assert searcher.search("save_user")[0].symbol == "store.users.save_user"
+
+
+class AtSearchable:
+    """Progress sink that runs ``check`` when the indexer says it is searchable."""
+
+    def __init__(self, check: Callable[[int | None], None]) -> None:
+        self.check = check
+        self.calls = 0
+
+    def start(self, phase: str, total: int | None) -> None:
+        if phase == "searchable":
+            self.calls += 1
+            self.check(total)
+
+    def advance(self, phase: str, n: int = 1) -> None:
+        pass
+
+    def end(self, phase: str) -> None:
+        pass
+
+
+def test_searchable_before_python_calls_are_solved(repo, tmp_path, monkeypatch):
+    """The graph without solved Python calls is saved first; searches use it meanwhile."""
+    from app.index import graph_refresh
+
+    idx = tmp_path / "idx"
+    seen: dict[str, object] = {}
+
+    def check(pending: int | None) -> None:
+        db = IndexDB(idx / "index.db")
+        try:
+            seen["digest"] = db.get_meta("graph_digest")
+        finally:
+            db.close()
+        seen["pending"] = pending
+        real = graph_refresh.rebuild_graph
+        monkeypatch.setattr(graph_refresh, "rebuild_graph", _must_not_rebuild)
+        searcher = searcher_for(repo, idx, callgraph_max_work=None)  # while the lock is held
+        seen["degraded"] = searcher.degraded()
+        seen["python_calls"] = searcher.code_graph().graph.graph["python_calls"]
+        seen["hits"] = [h.symbol for h in searcher.search("check_email")]
+        monkeypatch.setattr(graph_refresh, "rebuild_graph", real)
+
+    settings = Settings(index_dir=idx, callgraph_max_work=None)
+    sink = AtSearchable(check)
+    report = Indexer(repo, settings, embedder=HookEmbedder(), progress=sink).run()  # type: ignore[arg-type]
+    assert sink.calls == 1
+    assert str(seen["digest"]).startswith(graph_refresh.LITE)
+    assert seen["pending"] == report.chunks  # nothing embedded yet: every chunk to do
+    assert seen["python_calls"] == graph_refresh.PENDING
+    assert "Python call edges still resolving" in str(seen["degraded"])
+    assert seen["hits"] and seen["hits"][0] == "store.users.check_email"  # type: ignore[index]
+    db = IndexDB(idx / "index.db")
+    try:  # the run ends with the full graph, current
+        assert graph_is_current(db, Services(repo, settings).layout, None)
+    finally:
+        db.close()
+    assert searcher_for(repo, idx, callgraph_max_work=None).code_graph().graph.graph[
+        "python_calls"
+    ] == "pyflow"
+
+
+def _must_not_rebuild(*_a: object, **_k: object) -> None:
+    raise AssertionError("the searcher rebuilt the graph instead of loading the saved one")
+
+
+def test_a_run_killed_after_the_lite_graph_leaves_it_to_be_rebuilt(repo, tmp_path):
+    from app.index import graph_refresh
+
+    idx = tmp_path / "idx"
+    run_index(repo, idx, HookEmbedder(), callgraph_max_work=None)
+    services = Services(repo, Settings(index_dir=idx, callgraph_max_work=None))
+    db = IndexDB(idx / "index.db")
+    try:  # as if killed right after saving the lite graph
+        graph_refresh.rebuild_graph(db, services.layout, max_work=None, lite=True)
+        assert not graph_is_current(db, services.layout, None)
+    finally:
+        db.close()
+    graph = services.graph()  # nobody holds the lock: the full graph is built and saved
+    assert graph.graph.graph["python_calls"] == "pyflow"
+    db = IndexDB(idx / "index.db")
+    try:
+        assert graph_is_current(db, services.layout, None)
+    finally:
+        db.close()
+
+
+def test_an_unchanged_index_is_searchable_at_once_and_says_so(repo, tmp_path):
+    idx = tmp_path / "idx"
+    run_index(repo, idx, HookEmbedder(), callgraph_max_work=None)
+    sink = AtSearchable(lambda pending: None)
+    settings = Settings(index_dir=idx, callgraph_max_work=None)
+    report = Indexer(repo, settings, embedder=HookEmbedder(), progress=sink).run()  # type: ignore[arg-type]
+    assert sink.calls == 1
+    assert report.seconds_to_searchable is not None

@@ -154,6 +154,20 @@ class IndexDB:
         ).fetchone()
         return int(row[0])
 
+    def python_facts_count(self) -> int:
+        """Return how many files have Python call-graph facts."""
+        row = self.conn.execute("SELECT count(*) FROM files WHERE pyfacts IS NOT NULL")
+        return int(row.fetchone()[0])
+
+    def count_unembedded(self, model: str) -> int:
+        """Return how many distinct chunk texts have no cached vector of ``model`` yet."""
+        row = self.conn.execute(
+            "SELECT count(DISTINCT text_hash) FROM chunks WHERE text_hash NOT IN"
+            " (SELECT hash FROM embeddings WHERE model=?)",
+            (model,),
+        )
+        return int(row.fetchone()[0])
+
     def python_facts(self) -> dict[str, dict[str, Any]]:
         """Return the stored per-file Python call-graph facts, by path."""
         rows = self.conn.execute(
