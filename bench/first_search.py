@@ -214,7 +214,7 @@ def main() -> None:
         },
         "variants": {},
     }
-    for workers, label in ((1, "1 (in-process, before)"), (0, "all cores (default)")):
+    for workers, label in ((1, "1 (parse in-process)"), (0, "all cores (default)")):
         runs, ix = variants[workers]["runs"], variants[workers]["ix"]
         doc["variants"][label] = {
             "launch_to_searchable_s": summarise(runs, "launch_to_searchable_s"),

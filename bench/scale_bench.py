@@ -153,6 +153,36 @@ def index_tier(root: Path, index_dir: Path) -> dict[str, Any]:
     }
 
 
+def partial_index(index_dir: Path, proc: dict[str, Any]) -> dict[str, Any]:
+    """Index figures of a run stopped while embedding, from its index and a /proc sample.
+
+    The searchable time is read off the files: the saved code graph's modification time
+    against the process start (``t - elapsed_s`` of the sample).
+    """
+    from app.index.stores.db import IndexDB
+
+    db = IndexDB(index_dir / "index.db")
+    try:
+        stats = json.loads(db.get_meta("graph_stats") or "{}")
+        stored = int(db.get_meta("vectors_stored") or 0)
+        out = {
+            "partial": True,
+            "seconds": proc["elapsed_s"],
+            "cpu_s": proc["cpu_s"],
+            "seconds_to_searchable": round(
+                (index_dir / "graph.pkl").stat().st_mtime - (proc["t"] - proc["elapsed_s"]), 1
+            ),
+            "peak_rss_mb": proc["peak_rss_mb"],
+            "chunks": db.count("chunks"),
+            "files": db.count("files"),
+            "graph_nodes": stats.get("nodes"),
+            "embedded": stored,
+        }
+    finally:
+        db.close()
+    return out
+
+
 SEARCH_CODE = """
 import json, statistics, sys, time
 from pathlib import Path
@@ -163,6 +193,7 @@ from app.services import Services
 from app.settings import Settings
 
 root, index_dir, rounds = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+partial_dense = sys.argv[4] == "1"
 queries = json.loads(sys.stdin.read())
 stages = {
     "bm25": SearchOptions(lanes=("lexical",), expand=False, rerank="none", group_by="chunk"),
@@ -171,9 +202,13 @@ stages = {
 }
 t = time.perf_counter()
 services = Services(root, Settings(index_dir=index_dir, progress=False))
+if partial_dense:  # an index stopped while embedding: search the vectors it stored
+    import app.retrieval.search as search_mod
+    model = services.embedder.model_id
+    search_mod._vector_meta = lambda db: (model, "1")
 searcher = Searcher(services)
 searcher.search("warm up the models")
-out = {"load_s": round(time.perf_counter() - t, 2)}
+out = {"load_s": round(time.perf_counter() - t, 2), "degraded": searcher.degraded()}
 for name, options in stages.items():
     times = []
     for _ in range(rounds):
@@ -190,10 +225,17 @@ print(json.dumps(out))
 """
 
 
-def search_tier(root: Path, index_dir: Path, queries: list[str], rounds: int) -> dict[str, Any]:
-    """Time the queries in one long-lived searcher (child process); return p50/p95 per stage."""
+def search_tier(
+    root: Path, index_dir: Path, queries: list[str], rounds: int, partial: bool = False
+) -> dict[str, Any]:
+    """Time the queries in one long-lived searcher (child process); return p50/p95 per stage.
+
+    ``partial``: the index was stopped while embedding; the dense lane searches the vectors
+    stored so far (the searcher would otherwise leave it out until embedding is done).
+    """
     env = {**os.environ, **ENV}
-    cmd = [sys.executable, "-c", SEARCH_CODE, str(root), str(index_dir), str(rounds)]
+    cmd = [sys.executable, "-c", SEARCH_CODE, str(root), str(index_dir), str(rounds),
+           "1" if partial else "0"]  # fmt: skip
     started = time.perf_counter()
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -236,8 +278,11 @@ def markdown(doc: dict[str, Any]) -> str:
     ]
     for name, t in doc["tiers"].items():
         idx, s = t["index"], t["search"]
+        label = name
+        if idx.get("partial"):
+            label = f"{name} (index stopped: {idx['embedded']}/{idx['chunks']} embedded)"
         cells = [
-            name, t["files"], t["lines"], idx["chunks"], idx["seconds"],
+            label, t["files"], t["lines"], idx["chunks"], idx["seconds"],
             idx["seconds_to_searchable"], round(idx["chunks"] / idx["seconds"], 1),
             idx["peak_rss_mb"], t["disk_mb"]["total"], t.get("search_peak_rss_mb", "-"),
             *(f"{s[k]['p50_ms']} / {s[k]['p95_ms']}" for k in ("bm25", "hybrid", "default")),
@@ -320,6 +365,13 @@ def main() -> None:
     ap.add_argument("--tiers", default=",".join(TIERS))
     ap.add_argument("--force", action="store_true", help="redo tiers already in scale.json")
     ap.add_argument("--search-only", action="store_true", help="reuse the kept indexes")
+    ap.add_argument(
+        "--partial",
+        type=Path,
+        metavar="PROC_JSON",
+        help="record the tiers' kept indexes as a stopped index run left them; PROC_JSON holds "
+        "that run's last /proc sample (elapsed_s, cpu_s, peak_rss_mb)",
+    )
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--queries", type=int, default=30, help="doc sentences and as many names")
     ap.add_argument("--results", type=Path, default=RESULTS)
@@ -346,12 +398,15 @@ def main() -> None:
         files, lines = source_lines(root)
         entry = dict(doc["tiers"].get(tier, {}))
         entry.update({"files": files, "lines": lines})
-        if not args.search_only or "index" not in entry:
+        if args.partial:
+            entry["index"] = partial_index(index_dir, json.loads(args.partial.read_text()))
+        elif not args.search_only or "index" not in entry:
             print(f"{tier}: indexing {files} files, {lines} lines ...", flush=True)
             entry["index"] = index_tier(root, index_dir)
             print(f"{tier}: {json.dumps(entry['index'])}", flush=True)
         entry["disk_mb"] = disk_mb(index_dir)
-        entry["search"] = search_tier(root, index_dir, queries, args.rounds)
+        partial = bool(entry["index"].get("partial"))
+        entry["search"] = search_tier(root, index_dir, queries, args.rounds, partial)
         entry["search_peak_rss_mb"] = search_peak_mb(root, index_dir, queries[0])
         print(f"{tier}: search {json.dumps(entry['search'])}", flush=True)
         doc["tiers"][tier] = entry

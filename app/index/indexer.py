@@ -196,13 +196,7 @@ class Indexer:
             workers = self.settings.index_workers or default_workers()
             for prepared in prepare_all(todo, options, workers):
                 self.secrets_masked += prepared.secrets_masked
-                db.replace_file(
-                    prepared.row,
-                    prepared.parsed,
-                    prepared.chunks,
-                    prepared.pyfacts,
-                    prepared.lexical,
-                )
+                db.replace_file_stored(prepared.row, prepared.forms, prepared.chunks)
                 self.progress.advance("parse")
             with db.transaction():
                 for path in gone:

@@ -20,8 +20,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
-from app.index.models import Chunk, ParsedFile, SourceFile
-from app.index.stores.db import FileRow, lexical_fields
+from app.index.models import Chunk, SourceFile
+from app.index.stores.db import FileRow, StoredForms
 
 log = logging.getLogger(__name__)
 #: Below this many files a pool costs more than it saves (fork and pickling ~0.1 s).
@@ -32,13 +32,15 @@ TASK_FILES = 4
 
 @dataclass(slots=True)
 class PreparedFile:
-    """Everything stored for one file, computed away from the database."""
+    """Everything stored for one file, computed away from the database.
+
+    Only stored forms travel back from a worker (JSON texts, not the parsed objects): the
+    parent just writes them, so it takes as little CPU as possible from the workers.
+    """
 
     row: FileRow
-    parsed: ParsedFile
     chunks: list[Chunk]
-    pyfacts: dict[str, Any] | None
-    lexical: list[tuple[str, str, str]]
+    forms: StoredForms
     secrets_masked: int
 
 
@@ -72,8 +74,7 @@ def prepare_file(src: SourceFile, options: PrepareOptions) -> PreparedFile:
     row = FileRow(
         src.path, src.sha, src.size, src.mtime_ns, src.language, parsed.structural, src.lossy
     )
-    lexical = [lexical_fields(c) for c in chunks]
-    return PreparedFile(row, parsed, chunks, pyfacts, lexical, found)
+    return PreparedFile(row, chunks, StoredForms.of(parsed, chunks, pyfacts), found)
 
 
 def _python_facts(src: SourceFile, module: str, tree: Any) -> dict[str, Any] | None:

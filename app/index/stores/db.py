@@ -181,12 +181,14 @@ class IndexDB:
         parsed: ParsedFile,
         chunks: Sequence[Chunk],
         pyfacts: dict[str, Any] | None,
-        lexical: Sequence[tuple[str, str, str]] | None = None,
     ) -> None:
-        """Atomically replace everything stored for one file.
+        """Atomically replace everything stored for one file."""
+        self.replace_file_stored(row, StoredForms.of(parsed, chunks, pyfacts), chunks)
 
-        ``lexical`` holds each chunk's :func:`lexical_fields` when they were computed already.
-        """
+    def replace_file_stored(
+        self, row: FileRow, forms: StoredForms, chunks: Sequence[Chunk]
+    ) -> None:
+        """Like :meth:`replace_file`, from the stored forms (computed on a parse worker)."""
         with self.transaction():
             self._delete_file(row.path)
             self.conn.execute(
@@ -199,12 +201,11 @@ class IndexDB:
                     row.language,
                     int(row.structural),
                     int(row.lossy),
-                    json.dumps(parsed.to_json()),
-                    json.dumps(pyfacts) if pyfacts is not None else None,
+                    forms.parsed_json,
+                    forms.pyfacts_json,
                 ),
             )
-            fields = lexical if lexical is not None else [lexical_fields(c) for c in chunks]
-            for c, lex in zip(chunks, fields, strict=True):
+            for c, lex in zip(chunks, forms.lexical, strict=True):
                 cur = self.conn.execute(
                     "INSERT OR IGNORE INTO chunks(id, path, start_line, end_line, kind, language,"
                     " symbol, header, content_hash, text_hash, text, embed_text)"
@@ -402,6 +403,26 @@ def text_hash(chunk: Chunk) -> str:
     seen; moved, renamed or duplicated code reuses it instead of being embedded again.
     """
     return hashlib.sha1(chunk.text.encode("utf-8", "replace")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredForms:
+    """A parsed file as the database stores it: JSON texts and each chunk's lexical fields."""
+
+    parsed_json: str
+    pyfacts_json: str | None
+    lexical: list[tuple[str, str, str]]
+
+    @classmethod
+    def of(
+        cls, parsed: ParsedFile, chunks: Sequence[Chunk], pyfacts: dict[str, Any] | None
+    ) -> StoredForms:
+        """Serialise ``parsed`` and ``pyfacts`` and tokenise ``chunks`` for the FTS index."""
+        return cls(
+            json.dumps(parsed.to_json()),
+            json.dumps(pyfacts) if pyfacts is not None else None,
+            [lexical_fields(c) for c in chunks],
+        )
 
 
 def lexical_fields(chunk: Chunk) -> tuple[str, str, str]:
