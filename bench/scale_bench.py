@@ -157,7 +157,8 @@ def partial_index(index_dir: Path, proc: dict[str, Any]) -> dict[str, Any]:
     """Index figures of a run stopped while embedding, from its index and a /proc sample.
 
     The searchable time is read off the files: the saved code graph's modification time
-    against the process start (``t - elapsed_s`` of the sample).
+    against the process start (``t - elapsed_s`` of the sample). ``paused_s``: time the run
+    was stopped (SIGSTOP) for other measurements, taken off its wall time.
     """
     from app.index.stores.db import IndexDB
 
@@ -167,7 +168,8 @@ def partial_index(index_dir: Path, proc: dict[str, Any]) -> dict[str, Any]:
         stored = int(db.get_meta("vectors_stored") or 0)
         out = {
             "partial": True,
-            "seconds": proc["elapsed_s"],
+            "seconds": round(proc["elapsed_s"] - proc.get("paused_s", 0.0), 1),
+            "paused_s": proc.get("paused_s", 0.0),
             "cpu_s": proc["cpu_s"],
             "seconds_to_searchable": round(
                 (index_dir / "graph.pkl").stat().st_mtime - (proc["t"] - proc["elapsed_s"]), 1

@@ -132,3 +132,28 @@ def test_version_2_index_gets_a_stemmed_lexical_table_and_keeps_its_vectors(tmp_
     assert [h[0][:8] for h in db.lexical_search("which function emits events")] == ["a.py:1-2"]
     assert db.doc_freq(["emitting", "nothing"]) == {"emitting": 1, "nothing": 0}
     assert list(db.cached_vectors("m", ["h1"])) == ["h1"]
+
+
+def test_past_the_postings_budget_the_commonest_terms_are_left_out(tmp_path, monkeypatch):
+    from app.index.stores import db as dbmod
+
+    db = IndexDB(tmp_path / "i.db")
+    for i in range(30):  # 'widget' in 30 chunks, 'gizmo' in 5, 'sprocket' in 1
+        words = ["widget"] + (["gizmo"] if i % 6 == 0 else []) + (["sprocket"] if i == 7 else [])
+        path = f"m{i}.py"
+        db.replace_file(
+            _row(path), ParsedFile(path, "python", f"m{i}"),
+            [_chunk(path, 1, 2, " ".join(words))], None,
+        )  # fmt: skip
+    query = "widget gizmo sprocket"
+    monkeypatch.setattr(dbmod, "POSTINGS_BUDGET", 0)  # no limit: every chunk matches
+    assert len(db.lexical_search(query, k=100)) == 30
+    monkeypatch.setattr(dbmod, "POSTINGS_BUDGET", 10)  # 1 + 5 fit, 'widget' (30) does not
+    hits = db.lexical_search(query, k=100)
+    assert {h[0].split(":")[0] for h in hits} == {"m0.py", "m6.py", "m7.py", "m12.py", "m18.py",
+                                                  "m24.py"}  # fmt: skip
+    assert hits[0][0].startswith("m7.py")  # the rarest term still ranks first
+    monkeypatch.setattr(dbmod, "POSTINGS_BUDGET", 2)  # the rarest term is always kept
+    assert [h[0].split(":")[0] for h in db.lexical_search(query, k=100)] == ["m7.py"]
+    monkeypatch.setattr(dbmod, "POSTINGS_BUDGET", 100)  # under budget: the plain OR query
+    assert len(db.lexical_search(query, k=100)) == 30
