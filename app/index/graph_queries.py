@@ -62,6 +62,8 @@ class CodeGraph:
         self._by_candidate: dict[str, list[tuple[str, dict[str, Any]]]] | None = None
         self._rank_matrix: tuple[list[str], np.ndarray, np.ndarray, np.ndarray] | None = None
         self._global_rank: dict[str, float] | None = None
+        self._rank_pos: dict[str, int] = {}
+        self._rank_norm: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0, dtype=bool))
 
     # ----------------------------------------------------------------- lookups
     def symbol(self, qualname: str) -> dict[str, Any] | None:
@@ -192,13 +194,13 @@ class CodeGraph:
     # ----------------------------------------------------------------- ranking
     def pagerank(
         self, seeds: Mapping[str, float] | None = None, alpha: float = 0.85
-    ) -> dict[str, float]:
+    ) -> Mapping[str, float]:
         """Personalized PageRank over symbols along calls and inherits (global one cached)."""
         names, src, dst, weight = self._matrix()
         n = len(names)
         if n == 0:
             return {}
-        pos = {q: i for i, q in enumerate(names)}
+        pos = self._rank_pos
         p = np.zeros(n)
         for name, w in (seeds or {}).items():
             for node in self._resolve(name) if w > 0 else []:
@@ -208,12 +210,12 @@ class CodeGraph:
         if not personal and self._global_rank is not None and alpha == 0.85:
             return dict(self._global_rank)
         p = p / p.sum() if personal else np.full(n, 1.0 / n)
-        ranks = dict(
-            zip(names, _power_iteration(n, src, dst, weight, p, alpha).tolist(), strict=True)
-        )
+        norm, dangling = self._rank_norm
+        values = _power_iteration(src, dst, norm, dangling, p, alpha)
         if not personal and alpha == 0.85:
-            self._global_rank = dict(ranks)
-        return ranks
+            self._global_rank = dict(zip(names, values.tolist(), strict=True))
+            return dict(self._global_rank)
+        return RankView(pos, values)  # no dict of every symbol per query (53k at 112k chunks)
 
     def _matrix(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
         if self._rank_matrix is None:
@@ -231,6 +233,10 @@ class CodeGraph:
             arr = np.array(list(pairs), dtype=np.int64).reshape(-1, 2)
             w = np.array(list(pairs.values()), dtype=float)
             self._rank_matrix = (names, arr[:, 0], arr[:, 1], w)
+            self._rank_pos = pos
+            out_weight = np.bincount(arr[:, 0], weights=w, minlength=len(names))
+            norm = w / out_weight[arr[:, 0]] if len(w) else w
+            self._rank_norm = (norm, out_weight == 0)
         return self._rank_matrix
 
     # ----------------------------------------------------------------- summary and storage
@@ -300,13 +306,37 @@ def assemble(
     return g
 
 
+class RankView(Mapping[str, float]):
+    """A personalised PageRank result: symbol -> rank, read from the array on demand."""
+
+    def __init__(self, pos: Mapping[str, int], values: np.ndarray) -> None:
+        """Wrap ``values`` indexed by ``pos``."""
+        self._pos = pos
+        self._values = values
+
+    def __getitem__(self, name: str) -> float:
+        """Return the rank of ``name`` (KeyError for an unknown symbol)."""
+        return float(self._values[self._pos[name]])
+
+    def __iter__(self) -> Iterator[str]:
+        """Iterate over the symbols."""
+        return iter(self._pos)
+
+    def __len__(self) -> int:
+        """Return the number of symbols."""
+        return len(self._pos)
+
+
 def _power_iteration(
-    n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, p: np.ndarray, alpha: float
+    src: np.ndarray,
+    dst: np.ndarray,
+    norm: np.ndarray,
+    dangling: np.ndarray,
+    p: np.ndarray,
+    alpha: float,
 ) -> np.ndarray:
     """Run PageRank to convergence; dangling nodes teleport along the personalization."""
-    out_weight = np.bincount(src, weights=weight, minlength=n)
-    norm = weight / out_weight[src] if len(src) else weight
-    dangling = out_weight == 0
+    n = len(p)
     x = p.copy()
     for _ in range(200):
         spread = np.bincount(dst, weights=x[src] * norm, minlength=n)

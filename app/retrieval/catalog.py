@@ -163,6 +163,23 @@ class Catalog:
                 df[w] += 1
         n = max(len(self.by_path), 1)
         self.path_idf = {w: math.log(1 + n / c) for w, c in df.items()}
+        self._paths_by_word: dict[str, list[str]] | None = None
+
+    def paths_with_word(self) -> dict[str, list[str]]:
+        """Return word -> files whose path has it, stemmed or not (built on first use).
+
+        The path lane looks up the query's few words here instead of stemming every file's
+        path again per query (which cost 260 ms a query at 3.5k files).
+        """
+        if self._paths_by_word is None:
+            from app.retrieval.lanes import stem
+
+            index: dict[str, list[str]] = defaultdict(list)
+            for path, tokens in self.path_words.items():
+                for word in tokens | {stem(t) for t in tokens}:
+                    index[word].append(path)
+            self._paths_by_word = dict(index)
+        return self._paths_by_word
 
     def load_file_vectors(self, db: IndexDB, model: str) -> None:
         """Compute each file's centroid of chunk vectors (unit length) from the vector cache."""

@@ -164,12 +164,15 @@ def path_lane(cat: Catalog, q: QueryInfo, n: int) -> LaneResult:
     words |= {normalise_name(i.rsplit(".", 1)[-1]) for i in q.identifiers}
     if not words:
         return LaneResult([])
-    files: dict[str, float] = {}
-    for path, tokens in cat.path_words.items():
-        stems = tokens | {stem(t) for t in tokens}
-        hit = words & stems
-        if hit:
-            files[path] = sum(cat.path_idf.get(w, cat.path_idf.get(stem(w), 1.0)) for w in hit)
+    hits: dict[str, set[str]] = {}
+    index = cat.paths_with_word()
+    for w in words:
+        for path in index.get(w, ()):
+            hits.setdefault(path, set()).add(w)
+    files = {
+        path: sum(cat.path_idf.get(w, cat.path_idf.get(stem(w), 1.0)) for w in hit)
+        for path, hit in hits.items()
+    }
     top = sorted(files.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
     ranked = [(_representative(cat, p).id, s) for p, s in top]
     return LaneResult(ranked, files=dict(top))
