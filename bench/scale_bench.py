@@ -9,7 +9,10 @@ questions) through three pipelines: BM25 only, hybrid (BM25 + dense + symbol + p
 the default (hybrid + call-graph expansion + cross-encoder rerank).
 
 Usage: python bench/scale_bench.py [--tiers 1k,10k,100k] [--force] [--search-only]
-    [--rounds 2] [--results DIR]
+    [--partial PROC_JSON] [--rounds 2] [--results DIR]
+``--partial`` records a tier whose index run was stopped while embedding (the 100k tier needs
+about 1.5 hours of embedding on 2 cores): index figures from the index and the run's last
+/proc sample, searches with the dense lane over the vectors stored by then.
 Results: ``scale.json``, ``scale.md`` and ``scale.png`` in bench/results/. Each tier is written
 as soon as it is done; a tier already in ``scale.json`` is skipped unless ``--force``.
 Corpora and indexes are kept under ``bench/.cache/scale/``.
@@ -274,9 +277,10 @@ def markdown(doc: dict[str, Any]) -> str:
         f"# Scale curve ({doc['meta']['date']}, {doc['meta']['cores']} cores, "
         f"{doc['meta']['queries']} queries x {doc['meta']['rounds']} rounds)",
         "",
-        "| tier | files | lines | chunks | index s | searchable s | chunks/s | index peak MB "
+        "| tier | files | lines | chunks | index s | index CPU s | searchable s | chunks/s "
+        "| index peak MB "
         "| disk MB | search peak MB | bm25 p50/p95 ms | hybrid p50/p95 ms | default p50/p95 ms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, t in doc["tiers"].items():
         idx, s = t["index"], t["search"]
@@ -284,8 +288,9 @@ def markdown(doc: dict[str, Any]) -> str:
         if idx.get("partial"):
             label = f"{name} (index stopped: {idx['embedded']}/{idx['chunks']} embedded)"
         cells = [
-            label, t["files"], t["lines"], idx["chunks"], idx["seconds"],
-            idx["seconds_to_searchable"], round(idx["chunks"] / idx["seconds"], 1),
+            label, t["files"], t["lines"], idx["chunks"], idx["seconds"], idx.get("cpu_s", "-"),
+            idx["seconds_to_searchable"],
+            "-" if idx.get("partial") else round(idx["chunks"] / idx["seconds"], 1),
             idx["peak_rss_mb"], t["disk_mb"]["total"], t.get("search_peak_rss_mb", "-"),
             *(f"{s[k]['p50_ms']} / {s[k]['p95_ms']}" for k in ("bm25", "hybrid", "default")),
         ]  # fmt: skip
@@ -305,7 +310,19 @@ def growth(doc: dict[str, Any]) -> dict[str, str]:
     a, b = tiers[-2], tiers[-1]
     n = b["index"]["chunks"] / a["index"]["chunks"]
     out = {"chunks": f"x{n:.1f} ({a['index']['chunks']} -> {b['index']['chunks']})"}
-    out["index time"] = f"x{b['index']['seconds'] / a['index']['seconds']:.1f}"
+    if b["index"].get("partial"):
+        out["index time"] = (
+            f"not comparable: the larger run was stopped with {b['index']['embedded']} of "
+            f"{b['index']['chunks']} chunks embedded"
+        )
+    else:
+        out["index time"] = f"x{b['index']['seconds'] / a['index']['seconds']:.1f}"
+    if a["index"].get("cpu_s") and b["index"].get("cpu_s"):
+        per_a = a["index"]["cpu_s"] / max(a["index"]["embedded"] or a["index"]["chunks"], 1)
+        per_b = b["index"]["cpu_s"] / max(b["index"]["embedded"] or b["index"]["chunks"], 1)
+        out["index CPU seconds per embedded chunk (parse and graph included)"] = (
+            f"{per_a:.3f} -> {per_b:.3f}"
+        )
     out["index peak RSS"] = f"x{b['index']['peak_rss_mb'] / a['index']['peak_rss_mb']:.2f}"
     out["disk"] = f"x{b['disk_mb']['total'] / a['disk_mb']['total']:.1f}"
     for k in ("bm25", "hybrid", "default"):
@@ -328,7 +345,9 @@ def plot(doc: dict[str, Any], path: Path) -> None:
     xs = [t["index"]["chunks"] for _, t in tiers]
     fig, axes = plt.subplots(2, 2, figsize=(11, 8), constrained_layout=True)
     ax = axes[0][0]
-    ax.plot(xs, [t["index"]["seconds"] for _, t in tiers], "o-", label="full index")
+    ax.plot(xs, [t["index"]["seconds"] for _, t in tiers], "o-", label="full index, wall")
+    ax.plot(xs, [t["index"].get("cpu_s", float("nan")) for _, t in tiers], "d-.",
+            label="full index, CPU seconds")  # fmt: skip
     ax.plot(xs, [t["index"]["seconds_to_searchable"] for _, t in tiers], "s--",
             label="searchable (lexical, symbol, path, graph)")  # fmt: skip
     ax.set_title("index time from nothing (s)")

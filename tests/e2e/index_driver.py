@@ -2,7 +2,8 @@
 
 ``python -m tests.e2e.index_driver ARGS...`` is ``coderag ARGS...`` with two changes that make
 a SIGKILL test fast and observable: the embedder is a deterministic hash embedder that sleeps a
-little per batch (MiniLM needs ~10 s to load per process), and progress events are printed to
+little per batch (MiniLM needs ~10 s to load per process; with ``CRASH_EMBED_GATE=FILE`` it
+also waits while FILE exists, at most 2 minutes), and progress events are printed to
 stderr as ``@@ start PHASE TOTAL`` / ``@@ advance PHASE N`` / ``@@ end PHASE`` lines. Every
 store (SQLite, Chroma, the graph pickle) and the whole CLI path are the real ones. The embed
 batch is shrunk so one run makes many Chroma upserts for a kill to land between or inside.
@@ -90,6 +91,10 @@ class HashEmbedder:
 
     def encode(self, texts: Sequence[str], **_: object) -> np.ndarray:
         time.sleep(EMBED_DELAY_S)
+        gate = os.environ.get("CRASH_EMBED_GATE")
+        deadline = time.monotonic() + 120
+        while gate and os.path.exists(gate) and time.monotonic() < deadline:
+            time.sleep(0.05)  # embedding waits while the test holds the gate file
         rows = [_vector(t) for t in texts]
         return np.stack(rows) if rows else np.zeros((0, 384), np.float32)
 

@@ -85,9 +85,16 @@ class Run:
         return found[-1] if found else None
 
 
-def start(*args: str, delay_s: float = 0.04, crash_at_op: int = 0, op_kind: str = "all") -> Run:
+def start(
+    *args: str,
+    delay_s: float = 0.04,
+    crash_at_op: int = 0,
+    op_kind: str = "all",
+    gate: Path | None = None,
+) -> Run:
     env = {
         **os.environ,
+        **({"CRASH_EMBED_GATE": str(gate)} if gate else {}),
         "PYTHONPATH": str(PROJECT),
         "CRASH_EMBED_DELAY_S": str(delay_s),
         "CRASH_AT_OP": str(crash_at_op),
@@ -288,7 +295,9 @@ def test_two_concurrent_index_runs_one_waits_out_with_a_clear_error(base_clean):
 def test_search_while_indexing_reads_the_index_as_it_is(base_clean):
     repo, clean, _total, _run = base_clean
     idx = clean.parent / "reader-idx"
-    writer = start(*index_args(repo, idx), delay_s=0.3)
+    gate = clean.parent / "reader-gate"
+    gate.touch()  # the writer embeds nothing until the readers are done, however slow they are
+    writer = start(*index_args(repo, idx), delay_s=0.3, gate=gate)
     assert wait_for(writer, "start embed")
     search = ["search", "retry backoff step", "--repo", str(repo), "--index-dir", str(idx)]
     busy = start(*search, "--json")  # cannot update the index: searches it as it is, degraded
@@ -301,6 +310,7 @@ def test_search_while_indexing_reads_the_index_as_it_is(base_clean):
     assert rc == 0, reader.other_err
     hits = json.loads(out)
     assert hits and all(h["path"] for h in hits)
+    gate.unlink()
     rc, _out = writer.finish()
     assert rc == 0, writer.other_err
     assert_same_index(idx, clean)
