@@ -347,8 +347,15 @@ def readme_section(results: Path) -> str:
     if scale.get("tiers") and scale.get("growth"):
         big = list(scale["tiers"].values())[-1]
         g = scale["growth"]
+        stopped = (
+            f"; that index run was stopped with {big['index']['embedded']} chunks embedded, "
+            "the dense lane searching those"
+            if big["index"].get("partial")
+            else ""
+        )
         lines.append(
-            f"- **Scale** (up to {big['index']['chunks']} chunks, {big['lines']} lines): index "
+            f"- **Scale** (up to {big['index']['chunks']} chunks, {big['lines']} lines"
+            f"{stopped}): index "
             f"peak RSS {big['index']['peak_rss_mb']} MB, {big['disk_mb']['total']} MB on disk, "
             f"default search p50 {big['search']['default']['p50_ms']} ms; from the tier below, "
             f"chunks {g['chunks']}, default search p50 {g['default search p50'].split(' (')[0]} "
