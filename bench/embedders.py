@@ -83,22 +83,28 @@ def main() -> None:
         "mpnet_slower_x": round(b["index_s"] / a["index_s"], 2),
     }  # fmt: skip
     (args.results / "embedders.json").write_text(json.dumps(doc, indent=2) + "\n")
+    md = markdown(doc)
+    (args.results / "embedders.md").write_text(md)
+    print(md)
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    """Return the comparison table of ``embedders.json`` (also used by bench/summarize.py)."""
+    meta = doc["meta"]
     lines = [
-        f"# Embedders on {args.corpora} ({args.split} queries, cold index, one run)",
+        f"# Embedders on {meta['corpora']} ({meta['split']} queries, cold index, one run)",
         "",
         "| model | chunks | cold index s | "
         + " | ".join(f"{s} NDCG@10" for s in STAGES)
         + " | rerank file R@10 |",
         "|---|---:|---:|" + "---:|" * (len(STAGES) + 1),
     ]
-    for model, f in figures.items():
+    for model, f in doc["models"].items():
         cells = [model, f["chunks"], f["index_s"], *(f["ndcg@10"][s] for s in STAGES),
                  f["file_r@10"]["rerank"]]  # fmt: skip
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     lines += ["", f"mpnet indexes {doc['mpnet_slower_x']}x slower than MiniLM here.", ""]
-    (args.results / "embedders.md").write_text("\n".join(lines))
-    print("\n".join(lines))
-
+    return "\n".join(lines)
 
 if __name__ == "__main__":
     main()

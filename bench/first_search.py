@@ -75,20 +75,6 @@ for line in sys.stdin:
 """
 
 
-def copy_corpus(packages: list[str], dest: Path) -> Path:
-    """Copy the installed packages' sources (no bytecode, no binaries) to ``dest``."""
-    import importlib.util
-
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in packages:
-        spec = importlib.util.find_spec(name)
-        if spec is None or not spec.submodule_search_locations:
-            raise SystemExit(f"package {name!r} is not installed (run make venv)")
-        src = Path(next(iter(spec.submodule_search_locations)))
-        shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.so"))
-    return dest
-
-
 def one_run(
     root: Path, index_dir: Path, workers: int, query: str, searcher: subprocess.Popen[str]
 ) -> dict[str, Any]:
@@ -178,7 +164,9 @@ def main() -> None:
     packages = args.packages.split(",")
     with tempfile.TemporaryDirectory(prefix="coderag-first-") as tmp:
         work = Path(tmp)
-        root = copy_corpus(packages, work / "root")
+        from index_bench import copy_packages
+
+        root = copy_packages(packages, work / "root")
         files = list(root.rglob("*.py"))
         lines = sum(len(f.read_bytes().splitlines()) for f in files)
         warm_root = work / "warm"

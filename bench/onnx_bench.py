@@ -161,14 +161,21 @@ def main() -> None:
     }
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "onnx.json").write_text(json.dumps(doc, indent=2) + "\n")
+    md = markdown(doc)
+    (args.results / "onnx.md").write_text(md)
+    print(md)
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    """Return the table of ``onnx.json`` (also used by bench/summarize.py)."""
     lines = [
-        f"# ONNX Runtime vs torch for MiniLM ({len(texts)} chunk texts, {threads} threads, "
-        f"{doc['clock']})",
+        f"# ONNX Runtime vs torch for MiniLM ({doc['texts']} chunk texts, {doc['threads']} "
+        f"threads, {doc['clock']})",
         "",
         "| variant | CPU s | speed vs torch | min / mean cosine vs torch |",
         "|---|---:|---:|---|",
     ]
-    for r in rows:
+    for r in doc["variants"]:
         if "error" in r or "note" in r:
             lines.append(f"| {r['variant']} | - | - | {r.get('error') or r.get('note')} |")
             continue
@@ -178,9 +185,7 @@ def main() -> None:
             else "1 / 1"
         )
         lines.append(f"| {r['variant']} | {r['cpu_s']} | x{r['ratio_to_torch']} | {cos} |")
-    (args.results / "onnx.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
-
+    return "\n".join(lines) + "\n"
 
 if __name__ == "__main__":
     main()

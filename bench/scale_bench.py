@@ -82,12 +82,8 @@ def build_corpus(tier: str) -> Path:
     return dest
 
 
-LAST_CPU_S = 0.0
-"""CPU seconds (user + system) of the last :func:`run_measured` child and its children."""
-
-
-def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[str, float, float]:
-    """Run ``cmd``; return (stdout, wall seconds, peak RSS MB of the child, from ``wait4``)."""
+def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[str, float, float, float]:
+    """Run ``cmd``; return stdout, wall seconds, peak RSS MB and CPU seconds (``wait4``)."""
     started = time.perf_counter()
     with open(os.devnull, "rb") as devnull:
         proc = subprocess.Popen(
@@ -108,9 +104,7 @@ def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[str, float, float
     if proc.returncode != 0:
         tail = "".join(err_chunks)[-3000:]
         raise SystemExit(f"{' '.join(cmd[:5])} exited {proc.returncode}:\n{tail}")
-    global LAST_CPU_S
-    LAST_CPU_S = usage.ru_utime + usage.ru_stime
-    return out, seconds, usage.ru_maxrss / 1024
+    return out, seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def disk_mb(path: Path) -> dict[str, float]:
@@ -141,11 +135,11 @@ def index_tier(root: Path, index_dir: Path) -> dict[str, Any]:
     shutil.rmtree(index_dir, ignore_errors=True)
     env = {**os.environ, **ENV, "CODERAG_INDEX_DIR": str(index_dir)}
     cmd = [sys.executable, "-m", "app.cli", "index", str(root), "--json"]
-    out, seconds, peak = run_measured(cmd, env)
+    out, seconds, peak, cpu = run_measured(cmd, env)
     report = json.loads(out)
     return {
         "seconds": round(seconds, 1),
-        "cpu_s": round(LAST_CPU_S, 1),
+        "cpu_s": round(cpu, 1),
         "seconds_to_searchable": report.get("seconds_to_searchable"),
         "phases": report.get("seconds"),
         "peak_rss_mb": round(peak),
@@ -259,7 +253,7 @@ def search_peak_mb(root: Path, index_dir: Path, query: str) -> float:
     env = {**os.environ, **ENV, "CODERAG_INDEX_DIR": str(index_dir)}
     cmd = [sys.executable, "-m", "app.cli", "search", query, "--repo", str(root), "--json",
            "--no-index"]  # fmt: skip
-    _, _, peak = run_measured(cmd, env)
+    _, _, peak, _ = run_measured(cmd, env)
     return round(peak)
 
 

@@ -179,21 +179,9 @@ def _scale(doc: dict[str, Any]) -> list[str]:
 
 
 def _embedders(doc: dict[str, Any]) -> list[str]:
-    lines = [
-        f"## Embedders ({doc['meta']['corpora']}, {doc['meta']['split']} queries, cold index)",
-        "",
-        "| model | chunks | cold index s | dense NDCG@10 | hybrid NDCG@10 | default NDCG@10 "
-        "| default file R@10 |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for model, f in doc["models"].items():
-        nd = f["ndcg@10"]
-        lines.append(
-            f"| {model} | {f['chunks']} | {f['index_s']} | {nd['dense']} | {nd['hybrid']} "
-            f"| {nd['rerank']} | {f['file_r@10']['rerank']} |"
-        )
-    lines += ["", f"mpnet indexes {doc['mpnet_slower_x']}x slower than MiniLM (same run)."]
-    return lines
+    import embedders
+
+    return ["## " + embedders.markdown(doc).lstrip("# ").rstrip()]
 
 
 def _embed(doc: dict[str, Any]) -> list[str]:
@@ -218,21 +206,9 @@ def _embed(doc: dict[str, Any]) -> list[str]:
 
 
 def _onnx(doc: dict[str, Any]) -> list[str]:
-    lines = [
-        f"## ONNX Runtime vs torch ({doc['texts']} texts, {doc['clock']})",
-        "",
-        "| variant | CPU s | speed vs torch | min cosine vs torch |",
-        "|---|---:|---:|---:|",
-    ]
-    for r in doc["variants"]:
-        if "cpu_s" in r:
-            lines.append(
-                f"| {r['variant']} | {r['cpu_s']} | x{r['ratio_to_torch']} "
-                f"| {r.get('min_cosine_vs_torch', 1.0)} |"
-            )
-        else:
-            lines.append(f"| {r['variant']} | - | - | {r.get('error') or r.get('note')} |")
-    return lines
+    import onnx_bench
+
+    return ["## " + onnx_bench.markdown(doc).lstrip("# ").rstrip()]
 
 
 def summary(results: Path) -> str:

@@ -11,6 +11,7 @@ from app.index.stores.db import IndexDB
 
 if TYPE_CHECKING:
     from app.index.graph import CodeGraph
+    from app.index.models import ParsedFile
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ def rebuild_graph(
     max_work: int | None = None,
     save: bool = True,
     lite: bool = False,
+    parsed: dict[str, ParsedFile] | None = None,
 ) -> CodeGraph:
     """Build the code graph from every stored file's facts and save it with the digest.
 
@@ -74,6 +76,7 @@ def rebuild_graph(
     (a reader while another process indexes must not save a graph of a half-updated index).
     ``lite=True`` skips the pyflow solve (seconds on a large repository) and saves the graph
     under a :data:`LITE` digest, for searches while the full graph is being built.
+    ``parsed``: ``db.parsed_files()`` when the caller read it already (lite, then full).
     """
     from app.index.graph import build_graph
     from app.index.graph_queries import no_gc
@@ -81,7 +84,8 @@ def rebuild_graph(
     # Millions of small acyclic containers: the cyclic GC would rescan them again and again
     # (measured: 4.3 s -> 2.8 s for 1,185 files).
     with no_gc():
-        parsed = db.parsed_files()
+        if parsed is None:
+            parsed = db.parsed_files()
         python_calls = {} if lite else _cached_python_calls(db, layout, max_work, save=save)
         graph = build_graph(parsed, python_calls)
         kind = PENDING if lite else "pyflow" if python_calls else "generic"

@@ -295,10 +295,12 @@ class Indexer:
             if reuse and cached and graph_is_current(db, self.layout, max_work):
                 self._searchable(db, report)
                 return dict(json.loads(cached))
+            parsed = None
             if not python_calls_cached(db, self.layout, max_work) and db.python_facts_count():
-                rebuild_graph(db, self.layout, max_work=max_work, lite=True)
+                parsed = db.parsed_files()  # read once for both builds
+                rebuild_graph(db, self.layout, max_work=max_work, lite=True, parsed=parsed)
                 self._searchable(db, report)
-            rebuild_graph(db, self.layout, max_work=max_work)
+            rebuild_graph(db, self.layout, max_work=max_work, parsed=parsed)
             if report.seconds_to_searchable is None:
                 self._searchable(db, report)
             return dict(json.loads(db.get_meta("graph_stats") or "{}"))
