@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.retrieval.catalog import Catalog, ChunkMeta, SymbolDef, normalise_name
+from app.retrieval.catalog import Catalog, SymbolDef, normalise_name
 from app.retrieval.query import QueryInfo
 
 _DEF_KIND_BONUS = {
@@ -93,7 +93,7 @@ def _identifier_matches(cat: Catalog, ident: str) -> list[tuple[SymbolDef, float
             if d.name != name:
                 out.append((d, 2.0))
     if not out and len(norm) >= 4:
-        for key in difflib.get_close_matches(norm, cat.defs_by_norm.keys(), n=4, cutoff=0.85):
+        for key in cat.close_names(norm, n=4, cutoff=0.85):
             ratio = difflib.SequenceMatcher(None, norm, key).ratio()
             out.extend((d, 1.0 * ratio) for d in cat.defs_by_norm[key])
     return out
@@ -144,20 +144,6 @@ def symbol_lane(cat: Catalog, q: QueryInfo, n: int) -> LaneResult:
     return LaneResult(ranked[:n])
 
 
-def _representative(cat: Catalog, path: str) -> ChunkMeta:
-    """Return the chunk that best stands for a file.
-
-    That is the definition named like the file, else the first code chunk, else the first chunk.
-    """
-    chunks = cat.by_path[path]
-    stem_norm = normalise_name(path.rsplit("/", 1)[-1].split(".")[0])
-    named = [c for c in chunks if c.name and normalise_name(c.name) == stem_norm]
-    if named:
-        return named[0]
-    code = [c for c in chunks if c.kind in ("class", "function", "method")]
-    return (code or chunks)[0]
-
-
 def path_lane(cat: Catalog, q: QueryInfo, n: int) -> LaneResult:
     """Files whose folder or file names contain the query's words, rarest words first."""
     words = {stem(w) for w in q.words} | set(q.words)
@@ -174,5 +160,5 @@ def path_lane(cat: Catalog, q: QueryInfo, n: int) -> LaneResult:
         for path, hit in hits.items()
     }
     top = sorted(files.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
-    ranked = [(_representative(cat, p).id, s) for p, s in top]
+    ranked = [(cat.representative(p).id, s) for p, s in top]
     return LaneResult(ranked, files=dict(top))

@@ -207,3 +207,26 @@ def test_dense_lane_returns_existing_chunks_nearest_first(shared_searcher):
 )
 def test_stem(word, expected):
     assert stem(word) == expected
+
+
+def test_name_matcher_gives_difflibs_close_matches() -> None:
+    """The numpy pre-filter only skips names difflib would reject: results are identical."""
+    import difflib
+    import random
+
+    from app.retrieval.catalog import NameMatcher
+
+    rng = random.Random(3)
+    alphabet = "abcdeilmnorstu_0é"  # é: a character outside the counted table
+    names = sorted({"".join(rng.choices(alphabet, k=rng.randint(3, 14))) for _ in range(3000)})
+    matcher = NameMatcher(names)
+    probes = [n[:-1] + rng.choice(alphabet) for n in rng.sample(names, 150)]  # typos of names
+    probes += ["".join(rng.choices(alphabet, k=rng.randint(4, 12))) for _ in range(50)]
+    found = 0
+    for word in probes:
+        for cutoff in (0.6, 0.85):
+            want = difflib.get_close_matches(word, names, n=4, cutoff=cutoff)
+            assert matcher.close(word, 4, cutoff) == want, word
+            found += bool(want)
+    assert found > 150  # the probes do reach matches
+    assert NameMatcher([]).close("abc", 4, 0.85) == []
