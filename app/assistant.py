@@ -41,6 +41,8 @@ class AskResult:
     rejected: list[dict[str, Any]] = field(default_factory=list)
     pending: dict[str, Any] | None = None
     """An unanswered interrupt (when no ``on_interrupt`` handler was given)."""
+    degraded: str | None = None
+    """Why the search ran without some lanes (e.g. still embedding), else None."""
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict (``coderag ask --json``)."""
@@ -234,6 +236,7 @@ class Assistant:
             llm_calls=int(v.get("llm_calls", 0)) - int(calls0),
             rejected=list(v.get("rejected", [])),
             pending=pending,
+            degraded=self.searcher.degraded(),
         )
 
 

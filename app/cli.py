@@ -362,7 +362,7 @@ def ask(
     from dataclasses import replace
 
     from app.assistant import Assistant
-    from app.cli_render import RichProgress, print_answer
+    from app.cli_render import RichProgress, print_answer, print_degraded
     from app.services import Services
     from graphs import QuestionContext
 
@@ -375,7 +375,9 @@ def ask(
     if not no_index:
         _update_or_read_as_is(assistant.searcher, RichProgress(enabled=show))
     if not quiet and services.layout.db.exists() and (why := assistant.searcher.degraded()):
-        typer.echo(f"note: searching without every lane ({why})", err=True)
+        from app.retrieval.models import LANES
+
+        print_degraded(why, LANES, assistant.searcher.ready_lanes())
     ctx = QuestionContext(interactive=interactive)
     toggles = {"hyde": hyde, "decompose": decompose}
     ctx = replace(ctx, **{k: v for k, v in toggles.items() if v is not None})

@@ -76,7 +76,8 @@ class CodeTools:
         """Hybrid search; JSON list of hits as ``coderag search --json`` prints them."""
         searcher = self.assistant.searcher
         hits = searcher.search(query, searcher.default_options(k=k))
-        return _dumps([h.to_json() for h in hits])
+        partial = {"degraded": True} if searcher.degraded() else {}
+        return _dumps([{**h.to_json(), **partial} for h in hits])
 
     @_as_text
     def find_symbol(self, name: str) -> str:
@@ -145,6 +146,7 @@ class CodeTools:
                 "status": result.status,
                 "citations": result.citations,
                 "thread_id": result.thread_id,
+                **({"degraded": result.degraded} if result.degraded else {}),
             }
         )
 
@@ -165,7 +167,8 @@ TOOL_SPECS: tuple[ToolSpec, ...] = (
         "Search the repository's code and docs (keyword, semantic, symbol-name and path "
         "matching, fused and reranked). Returns a JSON list, best first, of "
         '{"path", "start_line", "end_line", "symbol", "score", "lanes"}; paths are relative '
-        "to the repository root. Use read_span to see the code of a hit.",
+        "to the repository root; each also has \"degraded\": true while the index is still "
+        "being built (some lanes missing). Use read_span to see the code of a hit.",
     ),
     ToolSpec(
         "find_symbol",
@@ -203,8 +206,9 @@ TOOL_SPECS: tuple[ToolSpec, ...] = (
         "Ask a question about the code base and get a short answer whose citations "
         "(path:start-end) were checked against the files. Call-graph questions ('who calls "
         "X?', 'what does X call?', 'where is X defined?') are answered from the code graph. "
-        'Returns JSON {"answer", "status", "citations", "thread_id"}; pass thread_id back to '
-        "ask a follow-up in the same conversation.",
+        'Returns JSON {"answer", "status", "citations", "thread_id"} (plus "degraded", the '
+        "reason, while the index is still being built); pass thread_id back to ask a "
+        "follow-up in the same conversation.",
     ),
 )
 """The tools, in the order agents and MCP clients list them."""

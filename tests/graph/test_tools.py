@@ -251,3 +251,22 @@ def test_the_code_graph_is_reloaded_after_a_reindex(tmp_path, llm):
     }
     assert json.loads(call(tools, "find_symbol", name="vet"))[0]["path"] == "api/admin.py"
     searcher.reload()
+
+
+def test_tools_say_when_the_index_is_still_being_built(tmp_path):
+    """Without dense vectors yet, search records and answers carry "degraded"."""
+    from tests.conftest import write_tree
+    from tests.unit.test_retrieval_lanes import QueryEmbedder
+    from tests.unit.test_searchable_early import run_index, searcher_for
+
+    repo = write_tree(tmp_path / "repo", REPO)
+    run_index(repo, tmp_path / "idx", QueryEmbedder(), no_embed=True)
+    searcher = searcher_for(repo, tmp_path / "idx")
+    assistant = Assistant(
+        searcher.services, llm=ScriptedChatModel(), checkpointer=InMemorySaver(), searcher=searcher
+    )
+    tools = {t.name: t for t in make_tools(assistant)}
+    hits = json.loads(call(tools, "search_code", query="save_user", k=3))
+    assert hits and all(h["degraded"] is True for h in hits)
+    answer = json.loads(call(tools, "ask_codebase", question="who calls check_email?"))
+    assert "still embedding" in answer["degraded"]

@@ -287,3 +287,23 @@ def test_an_unchanged_index_is_searchable_at_once_and_says_so(repo, tmp_path):
     report = Indexer(repo, settings, embedder=HookEmbedder(), progress=sink).run()  # type: ignore[arg-type]
     assert sink.calls == 1
     assert report.seconds_to_searchable is not None
+
+
+def test_an_answer_says_when_its_search_was_partial(repo, tmp_path):
+    """``coderag ask --json`` and the agent tool read ``AskResult``: it carries the reason."""
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from app.assistant import Assistant
+    from tests.graph.fakes import ScriptedChatModel
+
+    idx = tmp_path / "idx"
+    run_index(repo, idx, QueryEmbedder(), no_embed=True)
+    searcher = searcher_for(repo, idx)
+    assistant = Assistant(
+        searcher.services, llm=ScriptedChatModel(), checkpointer=InMemorySaver(), searcher=searcher
+    )
+    partial = assistant.ask("where is save_user defined?")
+    assert partial.degraded is not None and "still embedding" in partial.degraded
+    assert partial.to_json()["degraded"] == partial.degraded
+    run_index(repo, idx, QueryEmbedder())
+    assert assistant.ask("where is save_user defined?").degraded is None
