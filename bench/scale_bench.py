@@ -9,7 +9,7 @@ questions) through three pipelines: BM25 only, hybrid (BM25 + dense + symbol + p
 the default (hybrid + call-graph expansion + cross-encoder rerank).
 
 Usage: python bench/scale_bench.py [--tiers 1k,10k,100k] [--force] [--search-only]
-    [--partial PROC_JSON] [--rounds 2] [--results DIR]
+    [--partial PROC_JSON] [--compare-with CHECKOUT] [--rounds 2] [--results DIR]
 ``--partial`` records a tier whose index run was stopped while embedding (the 100k tier needs
 about 1.5 hours of embedding on 2 cores): index figures from the index and the run's last
 /proc sample, searches with the dense lane over the vectors stored by then.
@@ -225,19 +225,25 @@ print(json.dumps(out))
 
 
 def search_tier(
-    root: Path, index_dir: Path, queries: list[str], rounds: int, partial: bool = False
+    root: Path,
+    index_dir: Path,
+    queries: list[str],
+    rounds: int,
+    partial: bool = False,
+    code: Path = ROOT,
 ) -> dict[str, Any]:
     """Time the queries in one long-lived searcher (child process); return p50/p95 per stage.
 
     ``partial``: the index was stopped while embedding; the dense lane searches the vectors
     stored so far (the searcher would otherwise leave it out until embedding is done).
+    ``code``: the checkout whose ``app`` package searches (another one: ``--compare-with``).
     """
     env = {**os.environ, **ENV}
     cmd = [sys.executable, "-c", SEARCH_CODE, str(root), str(index_dir), str(rounds),
            "1" if partial else "0"]  # fmt: skip
     started = time.perf_counter()
     proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        cmd, cwd=code, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     out, err = proc.communicate(json.dumps(queries))
@@ -246,6 +252,64 @@ def search_tier(
     result = json.loads(out.strip().splitlines()[-1])
     result["wall_s"] = round(time.perf_counter() - started, 1)
     return dict(result)
+
+
+def compare_search(
+    root: Path, index_dir: Path, queries: list[str], rounds: int, other: Path
+) -> dict[str, Any]:
+    """Search p50/p95 of this checkout and of ``other`` on the same index, in one run.
+
+    The two run alternately, twice each (this, other, this, other); each figure is the mean of
+    its two runs, and ``ratio`` is other / this (above 1: this checkout is faster).
+    """
+    runs: dict[str, list[dict[str, Any]]] = {"now": [], "before": []}
+    for _ in range(2):
+        runs["now"].append(search_tier(root, index_dir, queries, rounds))
+        runs["before"].append(search_tier(root, index_dir, queries, rounds, code=other))
+    out: dict[str, Any] = {}
+    for stage in ("bm25", "hybrid", "default"):
+        fig = {
+            side: {
+                q: round(sum(r[stage][q] for r in rs) / len(rs), 1) for q in ("p50_ms", "p95_ms")
+            }
+            for side, rs in runs.items()
+        }
+        fig["ratio_p50"] = round(fig["before"]["p50_ms"] / fig["now"]["p50_ms"], 2)
+        fig["ratio_p95"] = round(fig["before"]["p95_ms"] / fig["now"]["p95_ms"], 2)
+        out[stage] = fig
+    return out
+
+
+def git_revision(path: Path) -> str:
+    """Return ``path``'s checked-out commit (short hash), or ``"?"``."""
+    got = subprocess.run(
+        ["git", "-C", str(path), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    return got.stdout.strip() or "?"
+
+
+def compare_markdown(doc: dict[str, Any]) -> str:
+    """Return the before/after search table (``--compare-with``), or ``""``."""
+    cmp = doc.get("compare")
+    if not cmp:
+        return ""
+    lines = [
+        f"Search before and after (same run, alternating): commit {cmp['before']} vs "
+        f"{cmp['now']}, p50 / p95 ms; ratio = before / after.",
+        "",
+        "| tier | chunks | stage | before | after | ratio p50 | ratio p95 |",
+        "|---|---:|---|---:|---:|---:|---:|",
+    ]
+    for tier, stages in cmp["tiers"].items():
+        chunks = doc["tiers"].get(tier, {}).get("index", {}).get("chunks", "-")
+        for stage, f in stages.items():
+            lines.append(
+                f"| {tier} | {chunks} | {stage} "
+                f"| {f['before']['p50_ms']} / {f['before']['p95_ms']} "
+                f"| {f['now']['p50_ms']} / {f['now']['p95_ms']} "
+                f"| x{f['ratio_p50']} | x{f['ratio_p95']} |"
+            )
+    return "\n".join(lines) + "\n"
 
 
 def search_peak_mb(root: Path, index_dir: Path, query: str) -> float:
@@ -293,6 +357,9 @@ def markdown(doc: dict[str, Any]) -> str:
     if growth:
         lines += ["", "Growth between the two largest tiers:", ""]
         lines += [f"- {k}: {v}" for k, v in growth.items()]
+    compared = compare_markdown(doc)
+    if compared:
+        lines += ["", compared.rstrip()]
     return "\n".join(lines) + "\n"
 
 
@@ -387,10 +454,19 @@ def main() -> None:
         help="record the tiers' kept indexes as a stopped index run left them; PROC_JSON holds "
         "that run's last /proc sample (elapsed_s, cpu_s, peak_rss_mb)",
     )
+    ap.add_argument(
+        "--compare-with",
+        type=Path,
+        metavar="CHECKOUT",
+        help="also time the searches of another checkout (e.g. `git worktree add /tmp/old "
+        "REV`) on the same indexes, alternating with this one; needs --search-only",
+    )
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--queries", type=int, default=30, help="doc sentences and as many names")
     ap.add_argument("--results", type=Path, default=RESULTS)
     args = ap.parse_args()
+    if args.compare_with and not args.search_only:
+        ap.error("--compare-with needs --search-only (it times searches of the kept indexes)")
     out = args.results / "scale.json"
     doc: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {"tiers": {}}
     queries = tier_queries(args.queries)
@@ -423,6 +499,12 @@ def main() -> None:
         partial = bool(entry["index"].get("partial"))
         entry["search"] = search_tier(root, index_dir, queries, args.rounds, partial)
         entry["search_peak_rss_mb"] = search_peak_mb(root, index_dir, queries[0])
+        if args.compare_with:
+            cmp = doc.setdefault("compare", {"tiers": {}})
+            cmp.update(before=git_revision(args.compare_with), now=git_revision(ROOT))
+            cmp["tiers"][tier] = compare_search(
+                root, index_dir, queries, args.rounds, args.compare_with
+            )
         print(f"{tier}: search {json.dumps(entry['search'])}", flush=True)
         doc["tiers"][tier] = entry
         doc["tiers"] = dict(
