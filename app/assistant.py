@@ -42,7 +42,8 @@ class AskResult:
     pending: dict[str, Any] | None = None
     """An unanswered interrupt (when no ``on_interrupt`` handler was given)."""
     degraded: str | None = None
-    """Why the search ran without some lanes (e.g. still embedding), else None."""
+    """Why the index this answer read was partial (still embedding, Python calls still
+    resolving), else None; None too for a turn that read no index (chitchat)."""
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict (``coderag ask --json``)."""
@@ -222,6 +223,8 @@ class Assistant:
                 break
             payload = Command(resume=on_interrupt(pending))
         v = self.graph.get_state(config).values
+        trace = list(v.get("trace", []))[trace0:]
+        read_index = any(step in trace for step in ("retrieve", "graph_answer"))
         return AskResult(
             question=question,
             answer=v.get("answer", "") if pending is None else "",
@@ -231,12 +234,12 @@ class Assistant:
                 {k: h[k] for k in ("path", "start_line", "end_line", "symbol", "score", "lanes")}
                 for h in v.get("hits", [])
             ],
-            trace=list(v.get("trace", []))[trace0:],
+            trace=trace,
             thread_id=tid,
             llm_calls=int(v.get("llm_calls", 0)) - int(calls0),
             rejected=list(v.get("rejected", [])),
             pending=pending,
-            degraded=self.searcher.degraded(),
+            degraded=self.searcher.degraded() if read_index else None,
         )
 
 

@@ -224,6 +224,10 @@ print(json.dumps(out))
 """
 
 
+STAGES = ("bm25", "hybrid", "default")
+"""The pipelines ``SEARCH_CODE`` times."""
+
+
 def search_tier(
     root: Path,
     index_dir: Path,
@@ -255,7 +259,7 @@ def search_tier(
 
 
 def compare_search(
-    root: Path, index_dir: Path, queries: list[str], rounds: int, other: Path
+    root: Path, index_dir: Path, queries: list[str], rounds: int, other: Path, partial: bool
 ) -> dict[str, Any]:
     """Search p50/p95 of this checkout and of ``other`` on the same index, in one run.
 
@@ -264,10 +268,10 @@ def compare_search(
     """
     runs: dict[str, list[dict[str, Any]]] = {"now": [], "before": []}
     for _ in range(2):
-        runs["now"].append(search_tier(root, index_dir, queries, rounds))
-        runs["before"].append(search_tier(root, index_dir, queries, rounds, code=other))
-    out: dict[str, Any] = {}
-    for stage in ("bm25", "hybrid", "default"):
+        runs["now"].append(search_tier(root, index_dir, queries, rounds, partial))
+        runs["before"].append(search_tier(root, index_dir, queries, rounds, partial, other))
+    out: dict[str, Any] = {"before": git_revision(other), "now": git_revision(ROOT)}
+    for stage in STAGES:
         fig = {
             side: {
                 q: round(sum(r[stage][q] for r in rs) / len(rs), 1) for q in ("p50_ms", "p95_ms")
@@ -294,17 +298,17 @@ def compare_markdown(doc: dict[str, Any]) -> str:
     if not cmp:
         return ""
     lines = [
-        f"Search before and after (same run, alternating): commit {cmp['before']} vs "
-        f"{cmp['now']}, p50 / p95 ms; ratio = before / after.",
+        "Search before and after (same run, alternating), p50 / p95 ms; ratio = before / after.",
         "",
-        "| tier | chunks | stage | before | after | ratio p50 | ratio p95 |",
-        "|---|---:|---|---:|---:|---:|---:|",
+        "| tier | chunks | stage | commits | before | after | ratio p50 | ratio p95 |",
+        "|---|---:|---|---|---:|---:|---:|---:|",
     ]
-    for tier, stages in cmp["tiers"].items():
+    for tier, got in cmp["tiers"].items():
         chunks = doc["tiers"].get(tier, {}).get("index", {}).get("chunks", "-")
-        for stage, f in stages.items():
+        for stage in STAGES:
+            f = got[stage]
             lines.append(
-                f"| {tier} | {chunks} | {stage} "
+                f"| {tier} | {chunks} | {stage} | {got['before']} -> {got['now']} "
                 f"| {f['before']['p50_ms']} / {f['before']['p95_ms']} "
                 f"| {f['now']['p50_ms']} / {f['now']['p95_ms']} "
                 f"| x{f['ratio_p50']} | x{f['ratio_p95']} |"
@@ -350,7 +354,7 @@ def markdown(doc: dict[str, Any]) -> str:
             idx["seconds_to_searchable"],
             "-" if idx.get("partial") else round(idx["chunks"] / idx["seconds"], 1),
             idx["peak_rss_mb"], t["disk_mb"]["total"], t.get("search_peak_rss_mb", "-"),
-            *(f"{s[k]['p50_ms']} / {s[k]['p95_ms']}" for k in ("bm25", "hybrid", "default")),
+            *(f"{s[k]['p50_ms']} / {s[k]['p95_ms']}" for k in STAGES),
         ]  # fmt: skip
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     growth = doc.get("growth")
@@ -386,7 +390,7 @@ def growth(doc: dict[str, Any]) -> dict[str, str]:
         )
     out["index peak RSS"] = f"x{b['index']['peak_rss_mb'] / a['index']['peak_rss_mb']:.2f}"
     out["disk"] = f"x{b['disk_mb']['total'] / a['disk_mb']['total']:.1f}"
-    for k in ("bm25", "hybrid", "default"):
+    for k in STAGES:
         pa, pb = a["search"][k], b["search"][k]
         out[f"{k} search p50"] = (
             f"x{pb['p50_ms'] / pa['p50_ms']:.2f} ({pa['p50_ms']} -> {pb['p50_ms']} ms); "
@@ -501,9 +505,8 @@ def main() -> None:
         entry["search_peak_rss_mb"] = search_peak_mb(root, index_dir, queries[0])
         if args.compare_with:
             cmp = doc.setdefault("compare", {"tiers": {}})
-            cmp.update(before=git_revision(args.compare_with), now=git_revision(ROOT))
             cmp["tiers"][tier] = compare_search(
-                root, index_dir, queries, args.rounds, args.compare_with
+                root, index_dir, queries, args.rounds, args.compare_with, partial
             )
         print(f"{tier}: search {json.dumps(entry['search'])}", flush=True)
         doc["tiers"][tier] = entry

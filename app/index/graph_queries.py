@@ -210,19 +210,7 @@ class CodeGraph:
                 if node.startswith("sym:") and _bare(node) in m.pos:
                     p[m.pos[_bare(node)]] += w
         if p.sum() > 0:
-            from scipy.sparse.csgraph import breadth_first_order
-
-            starts = np.flatnonzero(p)
-            reach = np.unique(
-                np.concatenate(
-                    [breadth_first_order(m.out, s, return_predecessors=False) for s in starts]
-                )
-            )
-            local = p[reach] / p.sum()
-            sub = m.spread[reach][:, reach]
-            values = np.zeros(n)
-            values[reach] = _power_iteration(sub, m.dangling[reach], local, alpha, tol=n * 1e-10)
-            return RankView(m.pos, values)  # no dict of every symbol per query (60k at 112k)
+            return RankView(m.pos, _local_rank(m, p / p.sum(), alpha))  # no dict of 60k symbols
         if self._global_rank is not None and alpha == 0.85:
             return dict(self._global_rank)
         values = _power_iteration(m.spread, m.dangling, np.full(n, 1.0 / n), alpha, tol=n * 1e-10)
@@ -333,6 +321,26 @@ class RankView(Mapping[str, float]):
     def __len__(self) -> int:
         """Return the number of symbols."""
         return len(self._pos)
+
+
+def _local_rank(m: _RankMatrix, p: np.ndarray, alpha: float) -> np.ndarray:
+    """PageRank personalised on ``p``, computed on the symbols reachable from its support.
+
+    Rank only moves along edges, and dangling symbols send theirs back to ``p``: every other
+    symbol's rank is exactly 0, and the iteration on the reachable part (tolerance scaled to
+    the whole graph) gives the whole graph's result.
+    """
+    from scipy.sparse.csgraph import breadth_first_order
+
+    seen = np.zeros(len(p), dtype=bool)
+    for start in np.flatnonzero(p):
+        if not seen[start]:
+            seen[breadth_first_order(m.out, start, return_predecessors=False)] = True
+    reach = np.flatnonzero(seen)
+    values = np.zeros(len(p))
+    sub = m.spread[reach][:, reach]
+    values[reach] = _power_iteration(sub, m.dangling[reach], p[reach], alpha, tol=len(p) * 1e-10)
+    return values
 
 
 @dataclass(frozen=True, slots=True)

@@ -587,26 +587,34 @@ def test_super_calls_default_and_namespace_imports_and_same_package_java() -> No
     assert py["ext:object.__init__"]["status"] == "external"
 
 
-def test_seeded_pagerank_matches_networkx_over_the_whole_graph() -> None:
+@pytest.mark.parametrize("alpha", [0.5, 0.85])
+def test_seeded_pagerank_matches_networkx_over_the_whole_graph(alpha: float) -> None:
     """The seeded rank runs on the seeds' reachable symbols only; it must equal the full one."""
     import random
 
     rng = random.Random(7)
     g = nx.MultiDiGraph()
-    names = [f"m.f{i}" for i in range(300)]
-    g.add_nodes_from((f"sym:{n}", {"kind": "function"}) for n in names)
+    names = [f"m.f{i}" for i in range(300)] + ["other.f5", "m.leaf"]
+    g.add_nodes_from((f"sym:{n}", {"kind": "function", "name": n.split(".")[-1]}) for n in names)
     weighted = nx.DiGraph()
     weighted.add_nodes_from(names)
-    for _ in range(500):  # sparse: most symbols are out of reach of any given seed
-        u, v = rng.sample(names[:200], 2) if rng.random() < 0.9 else rng.sample(names, 2)
-        sites = rng.randint(1, 3)
+
+    def call(u: str, v: str, sites: int) -> None:
         if not g.has_edge(f"sym:{u}", f"sym:{v}", "calls"):
             g.add_edge(f"sym:{u}", f"sym:{v}", "calls", kind="calls", lines=list(range(sites)))
             weighted.add_edge(u, v, weight=float(sites))
+
+    for _ in range(500):  # sparse: most symbols are out of reach of any given seed
+        u, v = rng.sample(names[:200], 2) if rng.random() < 0.9 else rng.sample(names[:300], 2)
+        call(u, v, rng.randint(1, 3))
+    call("m.f250", "m.leaf", 2)  # m.leaf calls nothing: a dangling seed
     graph = CodeGraph(g)
-    seeds = {"m.f3": 2.0, "m.f250": 1.0}
-    got = graph.pagerank(seeds, alpha=0.5)
-    want = nx.pagerank(weighted, alpha=0.5, personalization=seeds, tol=1e-13, max_iter=500)
+    # "f5" names two symbols (m.f5, other.f5): each gets the seed's whole weight
+    seeds = {"m.f3": 2.0, "m.f250": 1.0, "f5": 1.5, "m.leaf": 0.5}
+    got = graph.pagerank(seeds, alpha=alpha)
+    personal = {"m.f3": 2.0, "m.f250": 1.0, "m.f5": 1.5, "other.f5": 1.5, "m.leaf": 0.5}
+    want = nx.pagerank(weighted, alpha=alpha, personalization=personal, tol=1e-14, max_iter=1000)
     assert set(got) == set(names)
-    assert max(abs(got[n] - want[n]) for n in names) < 1e-9
+    assert max(abs(got[n] - want[n]) for n in names) < 1e-8
+    assert got["other.f5"] > 0 and got["m.leaf"] > 0
     assert sum(1 for n in names if got[n] > 0) < len(names)  # a local walk, not everything

@@ -217,7 +217,7 @@ def test_name_matcher_gives_difflibs_close_matches() -> None:
     from app.retrieval.catalog import NameMatcher
 
     rng = random.Random(3)
-    alphabet = "abcdeilmnorstu_0é"  # é: a character outside the counted table
+    alphabet = "abcdeilmnorstu_0éüX"  # é, ü, X: outside the table, sharing its last column
     names = sorted({"".join(rng.choices(alphabet, k=rng.randint(3, 14))) for _ in range(3000)})
     matcher = NameMatcher(names)
     probes = [n[:-1] + rng.choice(alphabet) for n in rng.sample(names, 150)]  # typos of names
@@ -230,3 +230,5 @@ def test_name_matcher_gives_difflibs_close_matches() -> None:
             found += bool(want)
     assert found > 150  # the probes do reach matches
     assert NameMatcher([]).close("abc", 4, 0.85) == []
+    assert NameMatcher(["", "ab"]).close("", 3, 0.5) == [""]  # what difflib says
+    assert NameMatcher(["abcd", "abce"]).close("abcx", 2, 0.75) == ["abce", "abcd"]  # at cutoff

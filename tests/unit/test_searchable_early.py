@@ -302,8 +302,13 @@ def test_an_answer_says_when_its_search_was_partial(repo, tmp_path):
     assistant = Assistant(
         searcher.services, llm=ScriptedChatModel(), checkpointer=InMemorySaver(), searcher=searcher
     )
-    partial = assistant.ask("where is save_user defined?")
-    assert partial.degraded is not None and "still embedding" in partial.degraded
-    assert partial.to_json()["degraded"] == partial.degraded
+    searched = assistant.ask("how does the store remember its writes?")
+    assert "retrieve" in searched.trace
+    assert searched.degraded is not None and "still embedding" in searched.degraded
+    assert searched.to_json()["degraded"] == searched.degraded
+    from_graph = assistant.ask("who calls check_email?")  # answered from the code graph
+    assert "retrieve" not in from_graph.trace and from_graph.degraded == searched.degraded
+    chat = assistant.ask("thanks!")
+    assert "chitchat" in chat.trace and chat.degraded is None  # read no index
     run_index(repo, idx, QueryEmbedder())
-    assert assistant.ask("where is save_user defined?").degraded is None
+    assert assistant.ask("how does the store remember its writes?").degraded is None

@@ -357,8 +357,8 @@ class IndexDB:
         match = " OR ".join(f'"{t}"' for t in terms)
         rows = self.conn.execute(  # join the chunk ids to the best k only, not every match
             "SELECT c.id, -l.s FROM (SELECT rowid, bm25(lexical, 2.0, 3.0, 1.0) AS s"
-            " FROM lexical WHERE lexical MATCH ? ORDER BY s LIMIT ?) l"
-            " JOIN chunks c ON c.rowid = l.rowid ORDER BY l.s, c.id",
+            " FROM lexical WHERE lexical MATCH ? ORDER BY s, rowid LIMIT ?) l"
+            " JOIN chunks c ON c.rowid = l.rowid ORDER BY l.s, l.rowid",
             (match, k),
         )
         return [(r[0], float(r[1])) for r in rows]
