@@ -303,7 +303,7 @@ def assemble(
 
 
 class RankView(Mapping[str, float]):
-    """A personalised PageRank result: symbol -> rank, read from the array on demand."""
+    """A read-only name -> value view of an array (a personalised PageRank, file similarities)."""
 
     def __init__(self, pos: Mapping[str, int], values: np.ndarray) -> None:
         """Wrap ``values`` indexed by ``pos``."""

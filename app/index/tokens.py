@@ -27,6 +27,14 @@ def split_identifier(word: str) -> list[str]:
     return [p for p in parts if p]
 
 
+def words(text: str) -> set[str]:
+    """Return the distinct words of ``text`` that :func:`code_tokens` splits.
+
+    The tokens of the whole text are the tokens of these words, each taken alone.
+    """
+    return set(_WORD.findall(text))
+
+
 def code_tokens(text: str, *, drop_stop_words: bool = False) -> list[str]:
     """Return lexical tokens of ``text``: whole identifiers, lower-cased, then their parts."""
     out: list[str] = []

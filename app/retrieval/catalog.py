@@ -10,11 +10,13 @@ import bisect
 import math
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from app.index.graph_queries import RankView
 from app.index.tokens import split_identifier
 
 if TYPE_CHECKING:
@@ -263,12 +265,17 @@ class Catalog:
             self.file_matrix = mat
         self._file_row = {p: i for i, p in enumerate(self.file_paths)}
 
-    def file_similarity(self, vector: np.ndarray) -> dict[str, float]:
-        """Cosine similarity of ``vector`` to every file centroid."""
+    def file_similarity(self, vector: np.ndarray) -> Mapping[str, float]:
+        """Cosine similarity of ``vector`` to every file centroid (path -> similarity).
+
+        ``einsum``, not ``@``: a matrix product of this size (3.6k files at 112k chunks) runs
+        on OpenBLAS threads, which fight the embedder's torch threads on a small machine and
+        made one search in ten take over 100 ms. A view, not a dict of every file.
+        """
         if self.file_matrix is None:
             return {}
-        sims = self.file_matrix @ np.asarray(vector, dtype=np.float32)
-        return dict(zip(self.file_paths, sims.tolist(), strict=True))
+        sims = np.einsum("ij,j->i", self.file_matrix, np.asarray(vector, dtype=np.float32))
+        return RankView(self._file_row, sims)
 
     def chunk_at(self, path: str, line: int) -> ChunkMeta | None:
         """Return the smallest chunk of ``path`` that contains ``line``."""

@@ -260,3 +260,34 @@ def test_default_options_follow_settings(shared_searcher):
     assert sibling(shared_searcher, cross_encoder_model=Path("/x")).default_options().rerank == (
         "cross-encoder"
     )
+
+
+def test_coverage_token_sets_are_every_token_stemmed() -> None:
+    """The word-by-word cached token sets equal stemming each token of the whole text."""
+    from app.index.tokens import code_tokens
+    from app.retrieval.coverage import stemmed_tokens
+    from app.retrieval.lanes import stem
+
+    texts = [t for t in REPO.values() if isinstance(t, str)] + [
+        "getHTTPResponse_code = parse_retries(3) + HTTPRetries2 __init__ _ __ 42x",
+        "The classes' queries are retried; users' sessions expire. ÄÖ über naïve",
+        "",
+    ]
+    for text in texts:
+        assert stemmed_tokens(text) == frozenset(stem(t) for t in code_tokens(text)), text
+
+
+def test_file_similarity_is_the_cosine_to_each_file_centroid(shared_searcher) -> None:
+    import numpy as np
+
+    catalog = shared_searcher._state().catalog
+    assert catalog.file_matrix is not None and len(catalog.file_paths) > 2
+    vec = catalog.file_matrix[1] + 0.5 * catalog.file_matrix[0]
+    sims = catalog.file_similarity(vec)
+    assert set(sims) == set(catalog.file_paths)
+    for row, path in enumerate(catalog.file_paths):
+        assert sims[path] == pytest.approx(float(catalog.file_matrix[row] @ vec), abs=1e-5)
+    assert max(sims, key=sims.__getitem__) == catalog.file_paths[1]
+    assert sims.get("no/such/file.py", 0.0) == 0.0
+    first = sims[catalog.file_paths[0]]
+    assert isinstance(first, float) and not np.isnan(first)
