@@ -329,13 +329,23 @@ def readme_section(results: Path) -> str:
             if big["index"].get("partial")
             else ""
         )
+        tier_name = list(scale["tiers"])[-1]
+        cmp = scale.get("compare", {}).get("tiers", {}).get(tier_name)
+        before = (
+            f"; against commit {cmp['before']} on the same index in the same run, default "
+            f"search p50 x{cmp['default']['ratio_p50']} and p95 x{cmp['default']['ratio_p95']} "
+            "faster"
+            if cmp
+            else ""
+        )
         lines.append(
             f"- **Scale** (up to {big['index']['chunks']} chunks, {big['lines']} lines"
-            f"{stopped}): index "
+            f"{stopped}): index {big['index']['seconds']} s ({big['index']['cpu_s']} CPU s), "
+            f"searchable after {big['index']['seconds_to_searchable']} s, "
             f"peak RSS {big['index']['peak_rss_mb']} MB, {big['disk_mb']['total']} MB on disk, "
             f"default search p50 {big['search']['default']['p50_ms']} ms; from the tier below, "
-            f"chunks {g['chunks']}, default search p50 {g['default search p50'].split(' (')[0]} "
-            "(`bench/results/scale.png`)."
+            f"chunks {g['chunks']}, default search p50 {g['default search p50'].split(' (')[0]}"
+            f"{before} (`bench/results/scale.png`)."
         )
     emb = _load(results, "embedders.json")
     if emb.get("models"):
