@@ -18,7 +18,7 @@ STRONG = "how is a message signed with a secret key?"
 WEAK = "how does the kubernetes operator reconcile pods?"
 FIELDS = {
     "question", "answer", "status", "citations", "hits", "trace", "thread_id", "llm_calls",
-    "rejected", "pending",
+    "rejected", "pending", "degraded",
 }  # fmt: skip
 
 
@@ -32,6 +32,7 @@ def ask(*args: str, input: str | None = None) -> dict:
 def test_ask_json_answers_a_call_graph_question_without_the_llm(repo, llm, tmp_path):
     out = ask("who calls save_user?", "--repo", str(repo))
     assert set(out) == FIELDS
+    assert out["degraded"] is None  # fully indexed
     assert out["question"] == "who calls save_user?" and out["status"] == "answered"
     assert "`save_user` is defined at store/users.py:19-22." in out["answer"]
     assert out["citations"] == [
