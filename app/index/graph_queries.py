@@ -20,6 +20,8 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from app.index.array_view import ArrayView
+
 _FORMAT = 1
 _CLASS_KINDS = frozenset({"class", "interface", "struct", "enum", "trait"})
 _RANK = {"class": 0, "function": 0, "method": 0, "interface": 1, "struct": 1, "trait": 1}
@@ -210,7 +212,7 @@ class CodeGraph:
                 if node.startswith("sym:") and _bare(node) in m.pos:
                     p[m.pos[_bare(node)]] += w
         if p.sum() > 0:
-            return RankView(m.pos, _local_rank(m, p / p.sum(), alpha))  # no dict of 60k symbols
+            return ArrayView(m.pos, _local_rank(m, p / p.sum(), alpha))  # no dict of 60k symbols
         if self._global_rank is not None and alpha == 0.85:
             return dict(self._global_rank)
         values = _power_iteration(m.spread, m.dangling, np.full(n, 1.0 / n), alpha, tol=n * 1e-10)
@@ -300,27 +302,6 @@ def assemble(
             keydict = succ[u][v] = pred[v][u] = factory()
         keydict[key] = data
     return g
-
-
-class RankView(Mapping[str, float]):
-    """A read-only name -> value view of an array (a personalised PageRank, file similarities)."""
-
-    def __init__(self, pos: Mapping[str, int], values: np.ndarray) -> None:
-        """Wrap ``values`` indexed by ``pos``."""
-        self._pos = pos
-        self._values = values
-
-    def __getitem__(self, name: str) -> float:
-        """Return the rank of ``name`` (KeyError for an unknown symbol)."""
-        return float(self._values[self._pos[name]])
-
-    def __iter__(self) -> Iterator[str]:
-        """Iterate over the symbols."""
-        return iter(self._pos)
-
-    def __len__(self) -> int:
-        """Return the number of symbols."""
-        return len(self._pos)
 
 
 def _local_rank(m: _RankMatrix, p: np.ndarray, alpha: float) -> np.ndarray:

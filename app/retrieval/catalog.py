@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from app.index.graph_queries import RankView
+from app.index.array_view import ArrayView
 from app.index.tokens import split_identifier
 
 if TYPE_CHECKING:
@@ -275,7 +275,7 @@ class Catalog:
         if self.file_matrix is None:
             return {}
         sims = np.einsum("ij,j->i", self.file_matrix, np.asarray(vector, dtype=np.float32))
-        return RankView(self._file_row, sims)
+        return ArrayView(self._file_row, sims)
 
     def chunk_at(self, path: str, line: int) -> ChunkMeta | None:
         """Return the smallest chunk of ``path`` that contains ``line``."""

@@ -15,7 +15,7 @@ from app.retrieval.lanes import stem
 from app.retrieval.query import QueryInfo
 
 
-@lru_cache(maxsize=1 << 15)  # ~12 MB when full; a code base repeats its common words
+@lru_cache(maxsize=1 << 15)  # ~25 MB when full; a code base repeats its common words
 def _word_stems(word: str) -> frozenset[str]:
     return frozenset(stem(t) for t in code_tokens(word))
 
