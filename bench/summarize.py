@@ -331,17 +331,20 @@ def readme_section(results: Path) -> str:
         )
         tier_name = list(scale["tiers"])[-1]
         cmp = scale.get("compare", {}).get("tiers", {}).get(tier_name)
-        before = (
-            f"; against commit {cmp['before']} on the same index in the same run, default "
-            f"search p50 x{cmp['default']['ratio_p50']} and p95 x{cmp['default']['ratio_p95']} "
-            "faster"
-            if cmp
-            else ""
-        )
+        before = ""
+        if cmp:
+            r50, r95 = cmp["default"]["ratio_p50"], cmp["default"]["ratio_p95"]
+            before = (
+                f"; against commit {cmp['before']} on the same index in the same run, default "
+                f"search p50 x{r50} and p95 x{r95} ({'faster' if r50 >= 1 else 'slower'} now)"
+            )
+        idx = big["index"]
+        searchable = idx.get("seconds_to_searchable")
         lines.append(
             f"- **Scale** (up to {big['index']['chunks']} chunks, {big['lines']} lines"
-            f"{stopped}): index {big['index']['seconds']} s ({big['index']['cpu_s']} CPU s), "
-            f"searchable after {big['index']['seconds_to_searchable']} s, "
+            f"{stopped}): index {idx['seconds']} s{' until stopped' if stopped else ''} "
+            f"({idx.get('cpu_s', '-')} CPU s), "
+            f"{f'searchable after {searchable} s, ' if searchable is not None else ''}"
             f"peak RSS {big['index']['peak_rss_mb']} MB, {big['disk_mb']['total']} MB on disk, "
             f"default search p50 {big['search']['default']['p50_ms']} ms; from the tier below, "
             f"chunks {g['chunks']}, default search p50 {g['default search p50'].split(' (')[0]}"
