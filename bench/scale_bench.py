@@ -6,13 +6,15 @@ one before) of about 1k, 10k and 100k chunks are each indexed from nothing by ``
 from ``wait4``). Then a second child process opens the index once and times the same queries
 (doc sentences and symbol names mined from the smallest tier, so every tier answers the same
 questions) through three pipelines: BM25 only, hybrid (BM25 + dense + symbol + path lanes), and
-the default (hybrid + call-graph expansion + cross-encoder rerank).
+the default (hybrid + call-graph expansion + the feature reranker).
 
 Usage: python bench/scale_bench.py [--tiers 1k,10k,100k] [--force] [--search-only]
     [--partial PROC_JSON] [--compare-with CHECKOUT] [--rounds 2] [--results DIR]
 ``--partial`` records a tier whose index run was stopped while embedding (the 100k tier needs
-about 1.5 hours of embedding on 2 cores): index figures from the index and the run's last
+about an hour of embedding on 2 quiet cores): index figures from the index and the run's last
 /proc sample, searches with the dense lane over the vectors stored by then.
+``--compare-with CHECKOUT`` (with ``--search-only``) also times another checkout's searches on
+the same indexes, alternating with this one (e.g. ``git worktree add /tmp/old REV``).
 Results: ``scale.json``, ``scale.md`` and ``scale.png`` in bench/results/. Each tier is written
 as soon as it is done; a tier already in ``scale.json`` is skipped unless ``--force``.
 Corpora and indexes are kept under ``bench/.cache/scale/``.
