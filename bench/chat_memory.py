@@ -39,7 +39,7 @@ def chat_session(repo: Path, index_dir: Path | None, asked: list[str]) -> dict:
         env = {**os.environ, "CODERAG_THREADS_DB": str(Path(tmp) / "threads.sqlite")}
         if index_dir is not None:
             env["CODERAG_INDEX_DIR"] = str(index_dir)
-        cmd = [sys.executable, "-m", "app.cli", "chat", "--repo", str(repo)]
+        cmd = [sys.executable, "-m", "app.cli.main", "chat", "--repo", str(repo)]
         started = time.perf_counter()
         proc = subprocess.Popen(
             cmd, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

@@ -42,7 +42,8 @@ for key, value in (
 
 def load_texts(index_dir: Path, sample: int, seed: int = 20261123) -> tuple[list[str], list[str]]:
     """Return ``(embed texts, cache keys)`` of distinct chunks, in index order, sampled."""
-    from app.index.stores.db import IndexDB, text_hash
+    from app.index.stores.db import IndexDB
+    from app.index.stores.forms import text_hash
 
     db = IndexDB(index_dir / "index.db")
     try:
@@ -125,8 +126,8 @@ def main() -> None:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from app.index.embedder import Embedder, resolve_model_path
     from app.index.stores.db import IndexDB
+    from app.models.embedder import Embedder, resolve_model_path
 
     texts, keys = load_texts(args.index_dir, args.sample)
     path = resolve_model_path(args.model)

@@ -85,7 +85,7 @@ def one_run(
            "CODERAG_INDEX_WORKERS": str(workers)}  # fmt: skip
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "index", str(root)],
+        [sys.executable, "-m", "app.cli.main", "index", str(root)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert proc.stderr is not None
@@ -121,7 +121,7 @@ def indexer_times(root: Path, index_dir: Path, workers: int) -> dict[str, Any]:
     env = {**os.environ, **ENV, "CODERAG_INDEX_DIR": str(index_dir),
            "CODERAG_INDEX_WORKERS": str(workers), "CODERAG_NO_EMBED": "1"}  # fmt: skip
     out = subprocess.run(
-        [sys.executable, "-m", "app.cli", "index", str(root), "--json"],
+        [sys.executable, "-m", "app.cli.main", "index", str(root), "--json"],
         cwd=ROOT, env=env, capture_output=True, text=True, check=True,
     )  # fmt: skip
     report = json.loads(out.stdout)

@@ -62,8 +62,8 @@ def bare_embed_seconds(index_dir: Path, sample: float = 1.0) -> tuple[float, int
 
     ``sample`` < 1 times a seeded random share of those texts (chunks/s is what is compared).
     """
-    from app.index.embedder import resolve_model_path
     from app.index.stores.db import IndexDB
+    from app.models.embedder import resolve_model_path
 
     db = IndexDB(index_dir / "index.db")
     texts = list({c.content_hash: c.embed_text for c in db.all_chunks()}.values())

@@ -110,7 +110,7 @@ def main() -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from sentence_transformers import SentenceTransformer
 
-    from app.index.embedder import resolve_model_path
+    from app.models.embedder import resolve_model_path
 
     texts, _ = load_texts(args.index_dir, args.sample)
     path = resolve_model_path("minilm")

@@ -61,7 +61,7 @@ def main() -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "tool": "app.index.pyflow (bench/pycg_run.py)",
+        "tool": "app.codegraph.pyflow (bench/pycg_run.py)",
         "reference": "PyCG 0.0.8: raw P=0.9762 R=0.9318; internal-only P=0.9786 R=0.9424",
         "raw": raw,
         "internal_only": internal,

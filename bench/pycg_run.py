@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.index.pyflow import export_pycg  # noqa: E402
+from app.codegraph.pyflow import export_pycg  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -136,7 +136,7 @@ def index_tier(root: Path, index_dir: Path) -> dict[str, Any]:
     """Index ``root`` from nothing with ``coderag index --json``; return figures."""
     shutil.rmtree(index_dir, ignore_errors=True)
     env = {**os.environ, **ENV, "CODERAG_INDEX_DIR": str(index_dir)}
-    cmd = [sys.executable, "-m", "app.cli", "index", str(root), "--json"]
+    cmd = [sys.executable, "-m", "app.cli.main", "index", str(root), "--json"]
     out, seconds, peak, cpu = run_measured(cmd, env)
     report = json.loads(out)
     return {
@@ -321,7 +321,7 @@ def compare_markdown(doc: dict[str, Any]) -> str:
 def search_peak_mb(root: Path, index_dir: Path, query: str) -> float:
     """Peak RSS of one ``coderag search`` process (models, index and graph loaded)."""
     env = {**os.environ, **ENV, "CODERAG_INDEX_DIR": str(index_dir)}
-    cmd = [sys.executable, "-m", "app.cli", "search", query, "--repo", str(root), "--json",
+    cmd = [sys.executable, "-m", "app.cli.main", "search", query, "--repo", str(root), "--json",
            "--no-index"]  # fmt: skip
     _, _, peak, _ = run_measured(cmd, env)
     return round(peak)

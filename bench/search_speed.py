@@ -168,7 +168,7 @@ def warm(
 def cold_cli(root: Path, env_extra: dict[str, str], query: str, runs: int = 3) -> dict:
     """Time fresh ``coderag search`` processes (model load and index check included)."""
     env = {**os.environ, **env_extra}
-    cmd = [sys.executable, "-m", "app.cli", "search", query, "--repo", str(root)]
+    cmd = [sys.executable, "-m", "app.cli.main", "search", query, "--repo", str(root)]
     times = []
     for _ in range(runs):
         t = time.perf_counter()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from app.index.graph_queries import CodeGraph
+    from app.codegraph.queries import CodeGraph
     from app.retrieval.search import Searcher
 
 

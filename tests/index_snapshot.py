@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from app.index.graph_queries import CodeGraph
+from app.codegraph.queries import CodeGraph
 from app.index.layout import IndexLayout
 from app.index.stores.vectors import collection_name, forget_store
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.answer.citations import Citation
-from app.index.secrets import redact
+from app.index.secrets.scan import redact
 
 DEFAULT_MAX_SPAN = 400
 _WINDOWS_ABSOLUTE = re.compile(r"^(?:[A-Za-z]:)?[\\/]")

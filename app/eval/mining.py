@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from app.eval.strip import file_doc_texts
-from app.index.models import Symbol
-from app.index.parser import parse_source
+from app.index.parse.parser import parse_source
+from app.index.records import Symbol
 from app.index.walker import walk
 
 SEED = 20261123

@@ -19,7 +19,7 @@ from typing import Any
 from app.eval import mining
 from app.eval.history import commit_queries
 from app.index.languages import CODE_LANGUAGES
-from app.index.models import SourceFile
+from app.index.records import SourceFile
 
 log = logging.getLogger(__name__)
 

@@ -30,10 +30,10 @@ from typing import Any
 
 import tree_sitter as ts
 
-from app.index.grammars import get_parser
 from app.index.languages import language_for
-from app.index.models import SourceFile
-from app.index.parser import parse_source
+from app.index.parse.grammars import get_parser
+from app.index.parse.parser import parse_source
+from app.index.records import SourceFile
 
 _GO_DECLS = frozenset({
     "package_clause", "function_declaration", "method_declaration", "type_declaration",

@@ -26,20 +26,21 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from app.index.graph_refresh import graph_is_current, python_calls_cached, rebuild_graph
+from app.codegraph.refresh import graph_is_current, python_calls_cached, rebuild_graph
 from app.index.layout import IndexLayout, remove_orphan_temps
-from app.index.models import SourceFile
-from app.index.parse_pool import PrepareOptions, default_workers, prepare_all
+from app.index.parse.pool import PrepareOptions, default_workers, prepare_all
 from app.index.progress import NullProgress, Progress
+from app.index.records import SourceFile
 from app.index.report import IndexReport
-from app.index.secrets import SECRET_RULES
-from app.index.stores.db import IndexCorruptError, IndexDB, text_hash
+from app.index.secrets.scan import SECRET_RULES
+from app.index.stores.db import IndexCorruptError, IndexDB
+from app.index.stores.forms import text_hash
 from app.settings import Settings
 
 if TYPE_CHECKING:
-    from app.index.embedder import Embedder
     from app.index.stores.vectors import VectorStore
     from app.index.walker import WalkResult
+    from app.models.embedder import Embedder
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 256
@@ -95,7 +96,7 @@ class Indexer:
         self._t0 = time.perf_counter()
         self._capped = False
         self.secrets_masked = 0
-        """Secrets masked in the files (re)indexed by this run (see ``app.index.secrets``)."""
+        """Secrets masked in the files (re)indexed by this run (see ``app.index.secrets.scan``)."""
 
     @contextmanager
     def _phase(self, name: str) -> Iterator[None]:

@@ -32,7 +32,7 @@ class IndexReport:
     """Chunks embedded by the model in this run."""
     embed_cache_hits: int = 0
     secrets_masked: int = 0
-    """Credentials masked in the files parsed by this run (``app.index.secrets``)."""
+    """Credentials masked in the files parsed by this run (``app.index.secrets.scan``)."""
     """Chunks whose vector came from the content-hash cache."""
     symbols: int = 0
     graph_nodes: int = 0

@@ -53,3 +53,13 @@ def code_tokens(text: str, *, drop_stop_words: bool = False) -> list[str]:
             if joined != whole:
                 out.append(joined)
     return out
+
+
+def stem(word: str) -> str:
+    """A light English stemmer for matching names: ``retries`` -> ``retry``."""
+    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ers", "er"), ("es", "e")):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            return word[: -len(suffix)] + repl
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word

@@ -22,7 +22,7 @@ from pathlib import Path
 import pathspec
 
 from app.index.languages import language_for
-from app.index.models import Skip, SkipReason, SourceFile
+from app.index.records import Skip, SkipReason, SourceFile
 
 log = logging.getLogger(__name__)
 

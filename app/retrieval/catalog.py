@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from app.index.array_view import ArrayView
-from app.index.tokens import split_identifier
+from app.codegraph.array_view import ArrayView
+from app.index.tokens import split_identifier, stem
 
 if TYPE_CHECKING:
-    from app.index.graph_queries import CodeGraph
+    from app.codegraph.queries import CodeGraph
     from app.index.stores.db import IndexDB
 
 CODE_KINDS = frozenset({"function", "method", "class"})
@@ -241,8 +241,6 @@ class Catalog:
         path again per query (which cost 260 ms a query at 3.5k files).
         """
         if self._paths_by_word is None:
-            from app.retrieval.lanes import stem
-
             index: dict[str, list[str]] = defaultdict(list)
             for path, tokens in self.path_words.items():
                 for word in tokens | {stem(t) for t in tokens}:

@@ -10,8 +10,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 
-from app.index.tokens import code_tokens, words
-from app.retrieval.lanes import stem
+from app.index.tokens import code_tokens, stem, words
 from app.retrieval.query import QueryInfo
 
 

@@ -13,7 +13,7 @@ from app.retrieval.catalog import Catalog
 from app.retrieval.rank import Candidate
 
 if TYPE_CHECKING:
-    from app.index.graph_queries import CodeGraph
+    from app.codegraph.queries import CodeGraph
 
 _EDGE_KINDS = ("calls", "inherits")
 

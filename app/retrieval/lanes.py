@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from app.index.tokens import stem
 from app.retrieval.catalog import Catalog, SymbolDef, normalise_name
 from app.retrieval.query import QueryInfo
 
@@ -56,16 +57,6 @@ def dense_lane(
     """Nearest chunks by cosine similarity of the query embedding."""
     vec = encode(q.text)
     return LaneResult(query(vec, n), vector=vec)
-
-
-def stem(word: str) -> str:
-    """A light English stemmer for matching names: ``retries`` -> ``retry``."""
-    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ers", "er"), ("es", "e")):
-        if len(word) > len(suffix) + 2 and word.endswith(suffix):
-            return word[: -len(suffix)] + repl
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
 
 
 def _def_score(d: SymbolDef, tier: float) -> float:

@@ -46,7 +46,7 @@ def chunk_evidence(
 
     Chunks whose vector is not cached (or no ``model``) get only a text.
     """
-    from app.index.stores.db import text_hash
+    from app.index.stores.forms import text_hash
 
     chunks = db.chunks_by_ids(ids)
     texts = {c.id: c.text for c in chunks}

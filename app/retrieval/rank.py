@@ -14,9 +14,9 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from app.index.tokens import split_identifier
+from app.index.tokens import split_identifier, stem
 from app.retrieval.catalog import CODE_KINDS, Catalog, ChunkMeta, SymbolDef, normalise_name
-from app.retrieval.lanes import LaneResult, stem
+from app.retrieval.lanes import LaneResult
 from app.retrieval.query import QueryInfo
 
 

@@ -82,7 +82,7 @@ class CrossEncoderReranker:
                     "and weights is needed; unset CODERAG_CROSS_ENCODER_MODEL to use the "
                     "built-in reranker)"
                 )
-            from app.index.embedder import offline_env
+            from app.models.embedder import offline_env
 
             offline_env()
             from sentence_transformers import CrossEncoder

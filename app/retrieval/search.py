@@ -32,7 +32,7 @@ from app.retrieval.rank import Candidate, compute_features, diversify, fuse
 from app.retrieval.rerankers import CrossEncoderReranker, FeatureReranker, FusionOrder, Reranker
 
 if TYPE_CHECKING:
-    from app.index.graph_queries import CodeGraph
+    from app.codegraph.queries import CodeGraph
     from app.index.progress import Progress
     from app.index.report import IndexReport
     from app.index.stores.db import IndexDB
@@ -184,7 +184,7 @@ class Searcher:
         return self._state().graph
 
     def _load(self) -> _Loaded:
-        from app.index.graph_refresh import PENDING, graph_is_current
+        from app.codegraph.refresh import PENDING, graph_is_current
         from app.index.stores.db import IndexDB
 
         graph = self.services.graph()  # raises IndexMissingError with advice when unindexed

@@ -9,7 +9,7 @@ import pytest
 from app.services import Services
 from tests.conftest import write_tree
 from tests.graph.fakes import ScriptedChatModel
-from tests.unit.test_retrieval_lanes import REPO, QueryEmbedder
+from tests.unit.retrieval.test_retrieval_lanes import REPO, QueryEmbedder
 
 
 @pytest.fixture

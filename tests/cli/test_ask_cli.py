@@ -9,7 +9,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from app.cli import app, main
+from app.cli.main import app, main
 from app.llm import LLMUnavailableError
 from graphs import builder
 

@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from app.cli import app
+from app.cli.main import app
 from app.index.walker import MAX_DEPTH
 from app.services import Services
-from tests.unit.test_bad_input import (
+from tests.unit.index.test_bad_input import (
     BAD_REPO_FILES,
     BAD_REPO_SKIPS,
     DEEP,
     build_bad_repo,
     remove_deep,
 )
-from tests.unit.test_retrieval_lanes import QueryEmbedder
+from tests.unit.retrieval.test_retrieval_lanes import QueryEmbedder
 
 runner = CliRunner()
 

@@ -13,9 +13,9 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from app.assistant import Assistant
-from app.cli_chat import register
-from app.repl import ChatRepl
-from app.repl_commands import ThreadIndex, read_span
+from app.chat.commands import ThreadIndex, read_span
+from app.chat.repl import ChatRepl
+from app.cli.chat import register
 from app.services import Services
 from graphs import QuestionContext, builder
 from tests.conftest import write_tree

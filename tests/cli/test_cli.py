@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from app.cli import app
+from app.cli.main import app
 from tests.conftest import write_tree
 
 runner = CliRunner()

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from app.cli import app
+from app.cli.main import app
 from app.eval.runner import eval_dir
 from app.services import Services
 from app.settings import Settings
 from tests.conftest import write_tree
 from tests.graph.fakes import ScriptedChatModel, json_structured
-from tests.unit.test_eval_history import GitRepo, needs_git
-from tests.unit.test_retrieval_lanes import QueryEmbedder
+from tests.unit.eval.test_eval_history import GitRepo, needs_git
+from tests.unit.retrieval.test_retrieval_lanes import QueryEmbedder
 
 runner = CliRunner()
 RUNGS = ["bm25", "dense", "hybrid", "+graph", "+rerank"]

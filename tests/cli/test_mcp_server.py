@@ -20,7 +20,7 @@ from mcp import ClientSession, StdioServerParameters, stdio_client
 from app.services import Services
 from app.settings import Settings
 from tests.conftest import write_tree
-from tests.unit.test_retrieval_lanes import REPO, STORE_SPLIT, QueryEmbedder
+from tests.unit.retrieval.test_retrieval_lanes import REPO, STORE_SPLIT, QueryEmbedder
 
 TIMEOUT = 120
 """Seconds one server session may take (start, index, calls)."""

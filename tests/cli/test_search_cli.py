@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from app.cli import app
+from app.cli.main import app
 from app.services import Services
 from tests.conftest import write_tree
-from tests.unit.test_retrieval_lanes import REPO, QueryEmbedder
+from tests.unit.retrieval.test_retrieval_lanes import REPO, QueryEmbedder
 
 runner = CliRunner()
 

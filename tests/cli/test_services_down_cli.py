@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from app.cli import main
+from app.cli.main import main
 from app.settings import Settings
 from graphs import builder
 from tests.cli.test_chat_repl import messages

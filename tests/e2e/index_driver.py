@@ -131,7 +131,8 @@ class LineProgress:
 
 
 def _install_crash_points() -> None:
-    from app.index import graph_refresh, layout
+    from app.codegraph import refresh as graph_refresh
+    from app.index import layout
     from app.index.stores import db, vectors
 
     init = db.IndexDB.__init__
@@ -166,7 +167,9 @@ def _emit(line: str) -> None:
 
 def main(argv: list[str]) -> None:
     """Patch the embedder and progress, then run the CLI with ``argv``."""
-    from app import cli, cli_render, services
+    from app import services
+    from app.cli import main as cli
+    from app.cli import render as cli_render
     from app.index import indexer
 
     embedder = HashEmbedder()

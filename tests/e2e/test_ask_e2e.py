@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 def coderag_ask(question: str, root: Path, tmp: Path, *extra: str) -> dict[str, Any]:
     env = {**os.environ, "CODERAG_THREADS_DB": str(tmp / "threads.sqlite")}
-    cmd = [sys.executable, "-m", "app.cli", "ask", question, "--repo", str(root), "--json"]
+    cmd = [sys.executable, "-m", "app.cli.main", "ask", question, "--repo", str(root), "--json"]
     cmd += ["--index-dir", str(tmp / "idx"), *extra]
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -20,7 +20,7 @@ from tests.e2e.test_search_e2e import REPO
 pytestmark = pytest.mark.slow
 
 LAUNCHER = (
-    "import typer; from app.cli_chat import register; "
+    "import typer; from app.cli.chat import register; "
     "a = typer.Typer(); a.callback()(lambda: None); register(a); a()"
 )
 PROMPT = "coderag> "

@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 import pytest
 
-from app.index.embedder import Embedder
 from app.index.indexer import VECTORS_SYNCED
 from app.index.stores.db import IndexDB
 from app.index.stores.vectors import (
@@ -24,6 +23,7 @@ from app.index.stores.vectors import (
     VectorStoreUnavailableError,
     server_collection_name,
 )
+from app.models.embedder import Embedder
 from app.retrieval.search import Searcher
 from app.services import Services
 from app.settings import Settings

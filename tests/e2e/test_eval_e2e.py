@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.test_eval_cli import RUNGS, make_shop
-from tests.unit.test_eval_history import needs_git
+from tests.unit.eval.test_eval_history import needs_git
 
 pytestmark = [pytest.mark.slow, needs_git]
 
@@ -20,7 +20,7 @@ def test_eval_ladder_with_the_real_models(tmp_path: Path):
     repo = make_shop(tmp_path / "shop")
     out = tmp_path / "results"
     cmd = [
-        sys.executable, "-m", "app.cli", "eval", "--repo", str(repo), "--out", str(out),
+        sys.executable, "-m", "app.cli.main", "eval", "--repo", str(repo), "--out", str(out),
         "--llm-queries", "2", "--max-queries", "20", "--commits", "5", "--json",
     ]  # fmt: skip
     env = {**os.environ, "CODERAG_LLM_MAX_TOKENS": "96"}  # short HyDE drafts: a bounded run

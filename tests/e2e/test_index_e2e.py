@@ -8,9 +8,10 @@ import sys
 
 import pytest
 
-from app.index.embedder import Embedder, ModelMissingError
 from app.index.stores.db import IndexDB
 from app.index.stores.vectors import VectorStore
+from app.models.embedder import Embedder
+from app.models.errors import ModelMissingError
 from app.services import Services
 from app.settings import Settings
 from tests.conftest import write_tree
@@ -70,7 +71,7 @@ def test_missing_model_path_gives_clear_error(tmp_path):
 def test_cli_index_and_callers_json(tmp_path):
     root = write_tree(tmp_path / "repo", REPO)
     env_idx = str(tmp_path / "idx")
-    cmd = [sys.executable, "-m", "app.cli"]
+    cmd = [sys.executable, "-m", "app.cli.main"]
     out = subprocess.run(
         [*cmd, "index", str(root), "--json", "--index-dir", env_idx],
         check=True,
@@ -114,16 +115,16 @@ def test_cli_index_and_callers_json(tmp_path):
 
 def test_cli_help_is_fast_and_explains():
     out = subprocess.run(
-        [sys.executable, "-m", "app.cli", "--help"], check=True, capture_output=True, text=True
+        [sys.executable, "-m", "app.cli.main", "--help"], check=True, capture_output=True, text=True
     )
     assert "index" in out.stdout and "callers" in out.stdout
     probe = subprocess.run(
         [
             sys.executable,
             "-c",
-            "import sys, app.cli\n"
+            "import sys, app.cli.main\n"
             "sys.argv = ['coderag', '--help']\n"
-            "try:\n    app.cli.main()\nexcept SystemExit:\n    pass\n"
+            "try:\n    app.cli.main.main()\nexcept SystemExit:\n    pass\n"
             "print(*(m in sys.modules for m in ('torch', 'chromadb', 'networkx')), "
             "file=sys.stderr)",
         ],

@@ -30,7 +30,7 @@ REPO: dict[str, str | bytes] = {
 
 def coderag_search(*args: str) -> list[dict]:
     out = subprocess.run(
-        [sys.executable, "-m", "app.cli", "search", *args],
+        [sys.executable, "-m", "app.cli.main", "search", *args],
         check=True,
         capture_output=True,
         text=True,

@@ -26,7 +26,7 @@ from app.services import Services
 from app.settings import Settings
 from tests.conftest import write_tree
 from tests.graph.fakes import ScriptedChatModel
-from tests.unit.test_secrets import B64, dump_sqlite, pem, rnd
+from tests.unit.index.test_secrets import B64, dump_sqlite, pem, rnd
 from tools.span import read_span
 
 pytestmark = pytest.mark.slow

@@ -16,7 +16,7 @@ from app.retrieval.search import Searcher
 from graphs import Deps, QuestionContext, build_question_graph
 from graphs import builder as graph_builder
 from tests.graph.fakes import ScriptedChatModel, json_structured
-from tests.unit.test_retrieval_lanes import REPO, STORE_SPLIT, module_searcher
+from tests.unit.retrieval.test_retrieval_lanes import REPO, STORE_SPLIT, module_searcher
 
 LOOPS_ON: dict[str, Any] = {"rewrite": True, "max_context_retries": 1}
 """The harness runs with the context-retry loop on (off by default, by measurement) so that

@@ -26,7 +26,7 @@ from graphs import build_question_graph
 from tests.graph.conftest import Harness, make_deps
 from tests.graph.fakes import ScriptedChatModel, json_structured
 from tests.graph.test_tools_agent import ToolCallingFake, tool_call
-from tests.unit.test_retrieval_lanes import REPO, STORE_SPLIT, module_searcher
+from tests.unit.retrieval.test_retrieval_lanes import REPO, STORE_SPLIT, module_searcher
 from tools import make_tools
 
 INJECTION = (

@@ -9,7 +9,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from graphs import build_question_graph
 from tests.graph.conftest import Harness, make_deps
 from tests.graph.fakes import json_structured
-from tests.unit.test_retrieval_lanes import REPO, make_searcher
+from tests.unit.retrieval.test_retrieval_lanes import REPO, make_searcher
 
 WEAK = "how does the kubernetes operator reconcile pods?"
 """Nothing in the fixture repository covers these words."""

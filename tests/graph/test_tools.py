@@ -12,7 +12,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from app.assistant import Assistant
 from app.retrieval.search import Searcher
 from tests.graph.fakes import ScriptedChatModel
-from tests.unit.test_retrieval_lanes import REPO, STORE_SPLIT
+from tests.unit.retrieval.test_retrieval_lanes import REPO, STORE_SPLIT
 from tools import TOOL_SPECS, make_tools
 from tools.mcp_server import build_server
 
@@ -235,7 +235,7 @@ def test_the_mcp_server_lists_the_same_schemas(tools):
 
 
 def test_the_code_graph_is_reloaded_after_a_reindex(tmp_path, llm):
-    from tests.unit.test_retrieval_lanes import make_searcher
+    from tests.unit.retrieval.test_retrieval_lanes import make_searcher
 
     searcher = make_searcher(tmp_path, REPO, chunk_max_tokens=STORE_SPLIT)
     tools = {t.name: t for t in make_tools(Assistant(searcher.services, llm=llm))}
@@ -256,8 +256,8 @@ def test_the_code_graph_is_reloaded_after_a_reindex(tmp_path, llm):
 def test_tools_say_when_the_index_is_still_being_built(tmp_path):
     """Without dense vectors yet, search records and answers carry "degraded"."""
     from tests.conftest import write_tree
-    from tests.unit.test_retrieval_lanes import QueryEmbedder
-    from tests.unit.test_searchable_early import run_index, searcher_for
+    from tests.unit.index.test_searchable_early import run_index, searcher_for
+    from tests.unit.retrieval.test_retrieval_lanes import QueryEmbedder
 
     repo = write_tree(tmp_path / "repo", REPO)
     run_index(repo, tmp_path / "idx", QueryEmbedder(), no_embed=True)

@@ -26,7 +26,7 @@ from app.services import Services
 from app.settings import Settings
 from tests.conftest import write_tree
 from tests.graph.fakes import ScriptedChatModel
-from tests.unit.test_retrieval_lanes import QueryEmbedder
+from tests.unit.retrieval.test_retrieval_lanes import QueryEmbedder
 from tools import make_tools
 from tools.span import SpanError, read_span
 

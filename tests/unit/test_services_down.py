@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from app.assistant import Assistant
-from app.cli import main
+from app.cli.main import main
 from app.index.indexer import VECTORS_SYNCED, Indexer
 from app.index.stores import vectors
 from app.index.stores.db import IndexDB

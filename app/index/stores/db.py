@@ -9,65 +9,22 @@ code-aware tokens (see :mod:`app.index.tokens`).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from app.index.models import Chunk, ParsedFile
+from app.index.records import Chunk, ParsedFile
+from app.index.stores.forms import FileRow, StoredForms, lexical_fields, text_hash
+from app.index.stores.schema import LEXICAL, LEXICAL_ONLY_CHANGES, SCHEMA, SCHEMA_VERSION
 from app.index.tokens import code_tokens
-
-SCHEMA_VERSION = 3
-_LEXICAL_ONLY_CHANGES = {2}
-"""Older schema versions that differ only in the lexical table: migrated in place."""
-
-_LEXICAL = """CREATE VIRTUAL TABLE IF NOT EXISTS lexical USING fts5(
-    path_tokens, symbol_tokens, body_tokens, tokenize = "porter unicode61 tokenchars '_'"
-);"""
-
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS files (
-    path TEXT PRIMARY KEY, sha TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-    language TEXT NOT NULL, structural INTEGER NOT NULL, lossy INTEGER NOT NULL,
-    parsed TEXT NOT NULL, pyfacts TEXT
-);
-CREATE TABLE IF NOT EXISTS chunks (
-    rowid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, path TEXT NOT NULL,
-    start_line INTEGER NOT NULL, end_line INTEGER NOT NULL, kind TEXT NOT NULL,
-    language TEXT NOT NULL, symbol TEXT, header TEXT NOT NULL, content_hash TEXT NOT NULL,
-    text_hash TEXT NOT NULL,
-    text TEXT NOT NULL, embed_text TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS chunks_path ON chunks(path);
-CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(text_hash);
-{_LEXICAL}
-CREATE TABLE IF NOT EXISTS embeddings (
-    model TEXT NOT NULL, hash TEXT NOT NULL, vec BLOB NOT NULL, PRIMARY KEY (model, hash)
-);
-"""
 
 
 class IndexCorruptError(RuntimeError):
     """The index database is unreadable or of another schema version; it must be rebuilt."""
-
-
-@dataclass(slots=True)
-class FileRow:
-    """A manifest row: what the index knows about one file."""
-
-    path: str
-    sha: str
-    size: int
-    mtime_ns: int
-    language: str
-    structural: bool
-    lossy: bool
 
 
 #: Most chunk matches (summed over query terms) the BM25 lane scores; past it the commonest
@@ -87,7 +44,7 @@ class IndexDB:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             version = self._read_version()
-            if version in _LEXICAL_ONLY_CHANGES:
+            if version in LEXICAL_ONLY_CHANGES:
                 self._rebuild_lexical()
                 version = SCHEMA_VERSION
             if version is not None and version != SCHEMA_VERSION:
@@ -95,7 +52,7 @@ class IndexDB:
                     f"index schema version {version} != {SCHEMA_VERSION} (made by another "
                     "version of coderag)"
                 )
-            self.conn.executescript(_SCHEMA)
+            self.conn.executescript(SCHEMA)
             if version is None:
                 self.set_meta("schema_version", str(SCHEMA_VERSION))
             self.conn.execute("SELECT count(*) FROM files").fetchone()
@@ -115,7 +72,7 @@ class IndexDB:
         """Recreate the FTS5 table from the chunk table (manifest and vector cache are kept)."""
         with self.transaction():
             self.conn.execute("DROP TABLE IF EXISTS lexical")
-            self.conn.execute(_LEXICAL)
+            self.conn.execute(LEXICAL)
             rows = self.conn.execute(f"SELECT rowid, {_CHUNK_COLS} FROM chunks").fetchall()
             chunks = self._rows_to_chunks(r[1:] for r in rows)
             self.conn.executemany(
@@ -420,40 +377,3 @@ _CHUNK_COLS = (
 )
 
 
-def text_hash(chunk: Chunk) -> str:
-    """Return the embedding-cache key of ``chunk``: a hash of its code alone.
-
-    The vector is computed from the enriched ``embed_text`` the first time a piece of code is
-    seen; moved, renamed or duplicated code reuses it instead of being embedded again.
-    """
-    return hashlib.sha1(chunk.text.encode("utf-8", "replace")).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class StoredForms:
-    """A parsed file as the database stores it: JSON texts and each chunk's lexical fields."""
-
-    parsed_json: str
-    pyfacts_json: str | None
-    lexical: list[tuple[str, str, str]]
-
-    @classmethod
-    def of(
-        cls, parsed: ParsedFile, chunks: Sequence[Chunk], pyfacts: dict[str, Any] | None
-    ) -> StoredForms:
-        """Serialise ``parsed`` and ``pyfacts`` and tokenise ``chunks`` for the FTS index."""
-        return cls(
-            json.dumps(parsed.to_json()),
-            json.dumps(pyfacts) if pyfacts is not None else None,
-            [lexical_fields(c) for c in chunks],
-        )
-
-
-def lexical_fields(chunk: Chunk) -> tuple[str, str, str]:
-    """Return the (path, symbol, body) token strings indexed for ``chunk``."""
-    body = chunk.text
-    return (
-        " ".join(code_tokens(chunk.path)),
-        " ".join(code_tokens(chunk.symbol or "")),
-        " ".join(code_tokens(body)),
-    )

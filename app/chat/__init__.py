@@ -1,0 +1,1 @@
+"""``coderag chat``: the multi-turn REPL over the question graph and what it shows."""

@@ -1,0 +1,1 @@
+"""Chunking: cut a parsed file into retrievable pieces that fit the embedder's window."""

@@ -1,0 +1,1 @@
+"""Secret masking: credentials are found and masked in place before anything indexes them."""

@@ -1,0 +1,1 @@
+"""Model files and loaders: the packaged embedders (MiniLM, mpnet), offline, never downloaded."""
