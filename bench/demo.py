@@ -35,7 +35,8 @@ def main() -> None:
     print(f"Demo code base: requests {requests.__version__} ({target})")
     run("index", str(root))
     run("search", "how are redirects followed", "--repo", str(root), "-k", "5", "--no-index")
-    # Answers come from the embedded SmolLM2 (llama.cpp in-process); citations are re-checked.
+    # Answers come from the embedded Qwen2.5-Coder-0.5B (llama.cpp in process; assembled from its
+    # packages on first use); every citation is re-checked against the files.
     run("ask", "how does a session handle redirects?", "--repo", str(root), "--no-index")
     run("ask", "who calls get_netrc_auth?", "--repo", str(root), "--no-index")
     run("callees", "requests.api.get", "--repo", str(root), "--no-refresh")

@@ -62,6 +62,9 @@ class QuestionState(InputState, total=False):
     """Answers drafted for this question (bounded by ``max_answer_retries``)."""
     feedback: str
     """What check_answer found wrong with the last draft (fed to the next one)."""
+    kept_answer: str
+    """The best checked draft so far, stripped to what verifies: a redraft that verifies less
+    does not replace it."""
     citations: list[dict[str, Any]]
     """Verified citations of the final answer: path, start_line, end_line."""
     rejected: list[dict[str, Any]]

@@ -4,6 +4,7 @@ Pure functions over plain values; the answer graph's check node calls ``check_an
 ``strip_invalid``, and ``render_no_evidence`` when nothing in the index supports an answer.
 """
 
+from app.answer.attach import attach_markers
 from app.answer.check import SUBSTANTIVE_WORDS, AnswerCheck, check_answer, is_substantive
 from app.answer.citations import Citation, parse_citations
 from app.answer.claims import Claim, split_claims
@@ -12,6 +13,7 @@ from app.answer.strip import strip_invalid
 from app.answer.verify import SourceReader, Verdict, verify_citation
 
 __all__ = [
+    "attach_markers",
     "SUBSTANTIVE_WORDS",
     "AnswerCheck",
     "Citation",

@@ -21,7 +21,7 @@ def mcp(
     ] = False,
     llm: Annotated[
         str | None,
-        typer.Option("--llm", help="Chat model of ask_codebase: embedded | ollama:M | gguf:PATH."),
+        typer.Option("--llm", help="Chat model of ask_codebase (see coderag ask --help)."),
     ] = None,
 ) -> None:
     """Serve REPO's code tools over MCP on stdin/stdout (logs go to stderr).

@@ -19,7 +19,10 @@ InteractiveOpt = Annotated[
 ]
 LlmOpt = Annotated[
     str | None,
-    typer.Option("--llm", help="embedded (default) | ollama:MODEL | gguf:/path/model.gguf"),
+    typer.Option(
+        "--llm",
+        help="embedded (default: qwen-0.5b) | qwen-1.5b | smollm2 | ollama:MODEL | gguf:/path",
+    ),
 ]
 NoIndexOpt = Annotated[
     bool, typer.Option("--no-index", help="Use the index as it is; do not update it first.")

@@ -1,6 +1,9 @@
 """``make_chat_model``: the LangChain chat model picked by ``CODERAG_LLM``.
 
-* ``embedded`` (default): SmolLM2-135M-Instruct in process through llama.cpp (``xllamacpp``);
+* ``embedded`` (default) or ``qwen-0.5b``: Qwen2.5-Coder-0.5B-Instruct in process through
+  llama.cpp (``xllamacpp``), assembled once from its packages (:mod:`app.models.gguf`);
+* ``qwen-1.5b``: Qwen2.5-Coder-1.5B-Instruct the same way (``make llm-1.5b`` installs it);
+* ``smollm2``: SmolLM2-135M-Instruct, tiny and fast (the tests' real model);
 * ``gguf:/path/to/model.gguf``: the same route with the user's model;
 * ``ollama:MODEL``: a model served by Ollama at ``OLLAMA_HOST``.
 
@@ -10,6 +13,7 @@ The llama.cpp routes speak the OpenAI API to a loopback server (``ChatOpenAI``).
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
 
@@ -17,12 +21,12 @@ from pydantic import BaseModel, SecretStr
 
 from app.llm.embedded import LlamaConfig, gguf_path, llama_server_url, smollm2_path
 from app.llm.errors import LLMUnavailableError
-from app.llm.spec import parse_spec
+from app.llm.spec import LLMSpec, parse_spec
+from app.models.errors import ModelMissingError
+from app.models.gguf import PACKAGED, packaged_gguf_path
 from app.settings import Settings
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from langchain_core.language_models import BaseChatModel, LanguageModelInput
     from langchain_core.runnables import Runnable
 
@@ -44,8 +48,23 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
     spec = parse_spec(settings.llm)
     if spec.kind == "ollama":
         return _ollama(spec.target, settings)
-    path = smollm2_path() if spec.kind == "embedded" else gguf_path(spec.target)
-    return _llama(path, settings)
+    return _llama(model_file(spec, settings), settings)
+
+
+def model_file(spec: LLMSpec, settings: Settings) -> Path:
+    """Return the GGUF file a llama.cpp ``spec`` names (packaged models joined on first use).
+
+    Raises:
+        LLMUnavailableError: when the file or the packages that ship it are missing.
+    """
+    if spec.kind == "packaged":
+        try:
+            return packaged_gguf_path(PACKAGED[spec.target], settings.home)
+        except ModelMissingError as exc:
+            raise LLMUnavailableError(str(exc)) from exc
+    if spec.kind == "smollm2":
+        return smollm2_path()
+    return gguf_path(spec.target)
 
 
 def check_available(model: BaseChatModel, timeout: float = 3.0) -> None:

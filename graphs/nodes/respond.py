@@ -8,7 +8,7 @@ from typing import Any
 from langchain_core.messages import AIMessage
 from langgraph.runtime import Runtime
 
-from app.answer import render_no_evidence
+from app.answer import attach_markers, render_no_evidence
 from graphs.context import QuestionContext
 from graphs.deps import Deps
 from graphs.llm_calls import ask_text
@@ -17,6 +17,9 @@ from graphs.state import QuestionState
 from prompts import render
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
+_MARKER_RUN = re.compile(r"\[\d{1,2}\](?:[ \t]*\[\d{1,2}\])*")
+POINTERS_HEADING = "Where to look:"
+"""Heads the deterministic list of evidence locations after the drafted prose."""
 _MAX_SITES = 15
 _ANSWER_BLOCKS = 4
 """Evidence blocks shown to the model (a small model loses the thread in long prompts)."""
@@ -38,14 +41,14 @@ def _blocks(context: list[dict[str, Any]]) -> str:
 
 
 def _cite(text: str, context: list[dict[str, Any]]) -> str:
-    """Turn the model's ``[n]`` markers into ``path:start-end``; drop numbers it made up."""
+    """Turn the model's ``[n]`` markers into ``(path:start-end; ...)``; drop made-up numbers."""
     by_n = {c["n"]: c for c in context}
 
     def sub(m: re.Match[str]) -> str:
-        c = by_n.get(int(m.group(1)))
-        return f"({_where(c)})" if c else ""
+        spans = [_where(by_n[n]) for n in map(int, _MARKER.findall(m.group(0))) if n in by_n]
+        return f"({'; '.join(dict.fromkeys(spans))})" if spans else ""
 
-    return _MARKER.sub(sub, text)
+    return _MARKER_RUN.sub(sub, text)
 
 
 def _prose(text: str, context: list[dict[str, Any]]) -> str:
@@ -89,17 +92,19 @@ def answer(
             "trace": ["answer"],
         }
     feedback = state.get("feedback", "")
+    shown = context[:_ANSWER_BLOCKS]
     prompt = render(
         "answer",
         question=question,
-        context=_blocks(context[:_ANSWER_BLOCKS]),
+        context=_blocks(shown),
         max_sentences=4,
-        feedback=f"\n{feedback}" if feedback else "",
+        feedback=f"\n\n{feedback}" if feedback else "",
     )
-    text = _cite(_prose(ask_text(deps, prompt) or "", context), context).strip()
+    draft = attach_markers(_prose(ask_text(deps, prompt) or "", context), shown)
+    text = _cite(draft, context).strip()
     body = f"{text}\n\n" if text else ""
     return {
-        "answer": f"{body}Where to look:\n{_pointers(context[:3])}",
+        "answer": f"{body}{POINTERS_HEADING}\n{_pointers(context[:3])}",
         "status": "answered",
         "answer_attempts": attempts,
         "llm_calls": 1,

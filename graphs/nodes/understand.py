@@ -45,6 +45,7 @@ _FRESH_TURN: dict[str, Any] = {
     "context_attempts": 0,
     "answer_attempts": 0,
     "feedback": "",
+    "kept_answer": "",
     "answer": "",
     "citations": [],
     "rejected": [],

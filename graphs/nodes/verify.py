@@ -11,12 +11,14 @@ from app.answer import (
     Citation,
     parse_citations,
     render_no_evidence,
+    split_claims,
     strip_invalid,
     verify_citation,
 )
 from app.answer import check_answer as check_citations
 from graphs.context import QuestionContext, context_of
 from graphs.deps import Deps
+from graphs.nodes.respond import POINTERS_HEADING
 from graphs.state import QuestionState
 
 
@@ -27,6 +29,17 @@ def _spans(citations: list[Any]) -> list[dict[str, Any]]:
 def _exists(hit: dict[str, Any], deps: Deps, indexed: Any) -> bool:
     c = Citation(hit["path"], hit["start_line"], hit["end_line"], "")
     return verify_citation(c, deps.root, indexed=indexed).ok
+
+
+def _cited_prose(text: str) -> int:
+    """How many claims of the answer's prose (before its pointer list) carry a citation."""
+    prose = text.split(POINTERS_HEADING, 1)[0]
+    return sum(1 for claim in split_claims(prose) if claim.citations)
+
+
+def _better(now: str, kept: str) -> str:
+    """The checked draft to keep: the later one unless the earlier kept more cited prose."""
+    return kept if kept and _cited_prose(kept) > _cited_prose(now) else now
 
 
 def check_answer(
@@ -49,14 +62,21 @@ def check_answer(
     retry = state.get("route") != "callgraph" and state.get("answer_attempts", 0) <= (
         ctx.max_answer_retries
     )
+    cleaned = strip_invalid(text, check) if not check.ok else text
+    kept = _better(cleaned, state.get("kept_answer", ""))
     if not check.ok and retry:
         bad = ", ".join(f"{r['path']}:{r['start_line']}-{r['end_line']}" for r in rejected)
         feedback = "Cite only the numbered code, as [n]." + (f" Not valid: {bad}." if bad else "")
         return Command(
             goto="answer",
-            update={"feedback": feedback, "rejected": rejected, "trace": ["check_answer"]},
+            update={
+                "feedback": feedback,
+                "rejected": rejected,
+                "kept_answer": kept,
+                "trace": ["check_answer"],
+            },
         )
-    cleaned = strip_invalid(text, check) if not check.ok else text
+    cleaned = kept
     final = check_citations(cleaned, deps.root, indexed=indexed)
     update: dict[str, Any] = {"rejected": rejected, "trace": ["check_answer"]}
     if not final.valid:

@@ -33,7 +33,7 @@ def spawn(root: Path, tmp: Path, *extra: str) -> tuple[pexpect.spawn, io.StringI
         **os.environ,
         "TERM": "xterm-256color",
         "CODERAG_THREADS_DB": str(tmp / "threads.sqlite"),
-        "CODERAG_LLM": "embedded",
+        "CODERAG_LLM": "smollm2",
         # pexpect does not answer prompt_toolkit's cursor-position requests
         "PROMPT_TOOLKIT_NO_CPR": "1",
     }

@@ -79,7 +79,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     work = tmp_path / "server"  # the server keeps its threads in ./.langgraph_api
     work.mkdir()
     port = _free_port()
-    env = {**os.environ, **OFFLINE, "CODERAG_REPO": str(repo)}
+    env = {**os.environ, **OFFLINE, "CODERAG_REPO": str(repo), "CODERAG_LLM": "smollm2"}
     cmd = [str(LANGGRAPH), "dev", "--config", str(ROOT / "langgraph.json"), "--no-browser"]
     cmd += ["--no-reload", "--host", "127.0.0.1", "--port", str(port)]
     log = tmp_path / "server.log"

@@ -1,4 +1,8 @@
-"""The embedded chat model for real: SmolLM2-135M-Instruct in process through llama.cpp."""
+"""The embedded chat models for real, in process through llama.cpp.
+
+SmolLM2-135M-Instruct (``CODERAG_LLM=smollm2``) is the fast real model these tests use; the
+default, Qwen2.5-Coder-0.5B-Instruct, is assembled from its packages and asked once.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +39,7 @@ class Keywords(BaseModel):
 
 
 def _embedded() -> ChatOpenAI:
-    model = make_chat_model(Settings(llm_max_tokens=64))
+    model = make_chat_model(Settings(llm="smollm2", llm_max_tokens=64))
     assert isinstance(model, ChatOpenAI)
     return model
 
@@ -70,9 +74,9 @@ def test_structured_output_is_a_valid_object() -> None:
 def test_server_is_started_once_and_shared(tmp_path: Path) -> None:
     first = _embedded()
     start = time.monotonic()
-    second = make_chat_model(Settings(llm_temperature=0.7))
+    second = make_chat_model(Settings(llm="smollm2", llm_temperature=0.7))
     same_file = make_chat_model(Settings(llm=f"gguf:{smollm2_path()}"))
-    via_services = Services(tmp_path).llm
+    via_services = Services(tmp_path, Settings(llm="smollm2")).llm
     assert time.monotonic() - start < 1.0
     urls = {getattr(m, "openai_api_base", None) for m in (first, second, same_file, via_services)}
     assert len(urls) == 1 and urls.pop().startswith("http://127.0.0.1:")
@@ -90,7 +94,7 @@ import asyncio
 from app.llm import make_chat_model
 from app.settings import Settings
 
-model = make_chat_model(Settings(llm_max_tokens=8))
+model = make_chat_model(Settings(llm="smollm2", llm_max_tokens=8))
 for _ in range(2):  # a fresh event loop each time, as a CLI calling asyncio.run per question
     print(bool(asyncio.run(model.ainvoke("Say hi")).content))
 """
@@ -102,3 +106,17 @@ def test_async_calls_from_fresh_event_loops_and_a_clean_exit() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "True"]
+
+
+def test_the_default_model_is_qwen_coder_assembled_once(tmp_path: Path) -> None:
+    """``embedded`` joins the packaged Qwen2.5-Coder-0.5B parts, checks them, and answers."""
+    from app.models.gguf import QWEN_05B
+
+    settings = Settings(home=tmp_path / "home", llm_max_tokens=24)
+    assert settings.llm == "embedded"
+    model = make_chat_model(settings)
+    gguf = tmp_path / "home" / "models" / QWEN_05B.filename
+    assert gguf.stat().st_size == QWEN_05B.size
+    assert isinstance(model, ChatOpenAI) and model.model_name == gguf.stem
+    reply = model.invoke([HumanMessage("Name the Python keyword that defines a function.")])
+    assert "def" in str(reply.content)

@@ -159,3 +159,27 @@ def test_no_verifiable_citation_left_falls_back_to_does_not_show(stale):
 def test_the_does_not_show_fallback_cites_only_what_verifies(stale):
     out = stale.ask(STRONG)
     assert stale.check(out["answer"]).invalid == []
+
+
+def test_a_redraft_prompt_extends_the_first_one(qa):
+    """The feedback goes after the evidence, so llama.cpp reuses the cached prefix."""
+    qa.llm.queue("answer", "Signed in nope.py:1-5 for the caller.", "Signed with hmac [1].")
+    qa.ask(STRONG, max_answer_retries=1)
+    first, second = qa.llm.calls("answer")
+    assert first.rstrip().endswith("</code>")
+    assert second.startswith(first.rstrip()) and "Not valid: nope.py:1-5." in second
+
+
+def test_a_redraft_that_verifies_less_does_not_replace_the_first(qa):
+    """The first draft's verified sentence survives a redraft that keeps nothing."""
+    first = (
+        "The `sign` function returns an hmac hex digest [1]. "
+        "The `send_invoice` helper mails it to the bank [1]."
+    )
+    worse = "It is done somewhere else in the `import_users` loop of the payments module [1]."
+    qa.llm.queue("answer", first, worse)
+    out = qa.ask(STRONG, max_answer_retries=1)
+    assert out["answer_attempts"] == 2
+    assert "The `sign` function returns an hmac hex digest (auth/tokens.py:" in out["answer"]
+    assert "send_invoice" not in out["answer"] and "import_users" not in out["answer"]
+    assert qa.check(out["answer"]).ok
