@@ -44,7 +44,7 @@ _SPELLED = {
 """Spelled numbers checked like digits ("one", "once" and "half" are left out: prose uses them
 loosely, as in "one of the handlers")."""
 _LINE_REF = re.compile(
-    r"\b(?:lines?|L)\s*\d+(?:\s*(?:-|\u2013|to|and|through)\s*\d+)?", re.IGNORECASE
+    r"\b(?:lines?|L)\s*\d+(?:\s*(?:-|\u2013|,|to|and|through|,\s*and)\s*\d+)*", re.IGNORECASE
 )
 _SPELLED_RE = re.compile(r"\b(" + "|".join(_SPELLED) + r")\b", re.IGNORECASE)
 

@@ -40,14 +40,14 @@ def _call_query(
         return
     node = graph.graph.nodes.get(f"sym:{defs[0]}", {})
     where = f"{node.get('path')}:{node.get('start_line')}-{node.get('end_line')}" if node else "?"
-    typer.echo(f"{direction} of {defs[0]}  ({where})")
+    typer.echo(f"{direction} of {graph.importable(defs[0])}  ({where})")
     if len(defs) > 1:
-        typer.echo(f"  (also defined: {', '.join(defs[1:6])})")
+        typer.echo(f"  (also defined: {', '.join(graph.importable(d) for d in defs[1:6])})")
     if not sites:
         typer.echo("  none found")
     for s in sites:
         mark = "" if s.resolved else "  [unresolved]"
-        typer.echo(f"  {s.qualname}  {s.path}:{s.line}{mark}")
+        typer.echo(f"  {graph.importable(s.qualname)}  {s.path}:{s.line}{mark}")
 
 
 def _call_command(direction: str, doc: str) -> Any:

@@ -39,6 +39,14 @@ class CallSite:
     resolved: bool
 
 
+def importable_name(qualname: str, path: str) -> str:
+    """The name code imports: ``src.requests.x`` under ``src/requests/`` is ``requests.x``."""
+    for root in ("src", "lib"):
+        if path.startswith(f"{root}/") and qualname.startswith(f"{root}."):
+            return qualname[len(root) + 1 :]
+    return qualname
+
+
 @contextmanager
 def no_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector while building many small acyclic containers."""
@@ -69,6 +77,11 @@ class CodeGraph:
     def symbol(self, qualname: str) -> dict[str, Any] | None:
         """Return the attributes of a symbol node, or None."""
         return self.graph.nodes.get(f"sym:{qualname}")
+
+    def importable(self, qualname: str) -> str:
+        """``qualname`` as code imports it (``src.`` of a src layout dropped, see below)."""
+        node = self.symbol(qualname) or {}
+        return importable_name(qualname, str(node.get("path", "")))
 
     def _names(self) -> dict[str, list[str]]:
         if self._by_name is None:

@@ -21,6 +21,9 @@ _MARKER_RUN = re.compile(r"\[\d{1,2}\](?:[ \t]*\[\d{1,2}\])*")
 POINTERS_HEADING = "Where to look:"
 """Heads the deterministic list of evidence locations after the drafted prose."""
 _MAX_SITES = 15
+_CALLER_SPAN = 80
+"""A caller is cited from its definition line to its last call when that is this short."""
+_CLASS_KINDS = frozenset({"class", "interface", "struct", "enum", "trait"})
 _ANSWER_BLOCKS = 4
 """Evidence blocks shown to the model (a small model loses the thread in long prompts)."""
 _BLOCK_LINES = 20
@@ -134,11 +137,9 @@ def graph_answer(state: QuestionState, *, deps: Deps) -> dict[str, Any]:
         lines += [f"- also defined: {_span(graph, q)}" for q in defs[1:5]]
     elif relation == "callers":
         sites = graph.callers(qual)
-        lines.append(f"It has {len(sites)} call site(s):" if sites else "No call sites found.")
-        lines += [
-            f"- line {s.line} calls `{name}`: {s.path}:{s.line}-{s.line}"
-            for s in sites[:_MAX_SITES]
-        ]
+        groups = _by_caller(sites)
+        lines.append(_callers_lead(len(groups), len(sites)) if sites else "No call sites found.")
+        lines += [_caller_item(graph, caller, group) for caller, group in groups[:_MAX_SITES]]
     else:
         sites = _unique_sites(graph.callees(qual))
         lines.append(f"It makes {len(sites)} call(s):" if sites else "It calls nothing we resolve.")
@@ -146,14 +147,55 @@ def graph_answer(state: QuestionState, *, deps: Deps) -> dict[str, Any]:
             f"- line {s.line} calls `{s.qualname.rsplit('.', 1)[-1]}`: {s.path}:{s.line}-{s.line}"
             for s in sites[:_MAX_SITES]
         ]
-    if relation != "definition" and len(sites) > _MAX_SITES:
-        lines.append(f"... and {len(sites) - _MAX_SITES} more.")
+    shown = 0 if relation == "definition" else len(groups if relation == "callers" else sites)
+    if shown > _MAX_SITES:
+        lines.append(f"... and {shown - _MAX_SITES} more.")
     return {
         "answer": "\n".join(lines),
         "status": "answered",
         "memory_symbols": [qual],
         "trace": ["graph_answer"],
     }
+
+
+def _by_caller(sites: list[Any]) -> list[tuple[str, list[Any]]]:
+    """Call sites grouped by the calling function, in file and line order."""
+    groups: dict[str, list[Any]] = {}
+    for s in sorted(sites, key=lambda s: (s.path, s.line)):
+        groups.setdefault(s.qualname, []).append(s)
+    return list(groups.items())
+
+
+def _callers_lead(callers: int, sites: int) -> str:
+    where = f"{sites} call sites" if sites != 1 else "1 call site"
+    who = f"{callers} functions" if callers != 1 else "1 function"
+    return f"It is called from {where} in {who}:"
+
+
+def _display(graph: Any, qual: str) -> str:
+    """``Class.method`` for a method, the bare name for a function."""
+    parent, _, name = qual.rpartition(".")
+    owner = graph.symbol(parent) or {}
+    return f"{parent.rsplit('.', 1)[-1]}.{name}" if owner.get("kind") in _CLASS_KINDS else name
+
+
+def _caller_item(graph: Any, caller: str, sites: list[Any]) -> str:
+    """``- `Session.send` calls it on lines 3 and 9: <def line to last call>``."""
+    lines = sorted({s.line for s in sites})
+    said = f"line {lines[0]}" if len(lines) == 1 else (
+        "lines " + ", ".join(map(str, lines[:-1])) + f" and {lines[-1]}"
+    )  # fmt: skip
+    node = graph.symbol(caller)
+    path = sites[0].path
+    if not node or node.get("path") != path:  # module-level code calls it
+        spans = "; ".join(f"{path}:{n}-{n}" for n in lines[:3])
+        return f"- module-level code of `{caller}` calls it on {said}: {spans}"
+    start = int(node.get("start_line", lines[0]))
+    if lines[-1] - start < _CALLER_SPAN:
+        span = f"{path}:{start}-{max(lines[-1], start)}"
+    else:  # a long function: its header, then the calls
+        span = f"{path}:{start}-{start}; " + "; ".join(f"{path}:{n}-{n}" for n in lines[:3])
+    return f"- `{_display(graph, caller)}` calls it on {said}: {span}"
 
 
 def _unique_sites(sites: list[Any]) -> list[Any]:

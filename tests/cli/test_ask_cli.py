@@ -37,8 +37,8 @@ def test_ask_json_answers_a_call_graph_question_without_the_llm(repo, llm, tmp_p
     assert "`save_user` is defined at store/users.py:19-22." in out["answer"]
     assert out["citations"] == [
         {"path": "store/users.py", "start_line": 19, "end_line": 22},
-        {"path": "api/handlers.py", "start_line": 6, "end_line": 6},
-        {"path": "api/handlers.py", "start_line": 11, "end_line": 11},
+        {"path": "api/handlers.py", "start_line": 4, "end_line": 6},
+        {"path": "api/handlers.py", "start_line": 9, "end_line": 11},
     ]
     assert out["trace"] == ["condense", "route", "graph_answer", "check_answer", "finish"]
     assert out["thread_id"] and out["llm_calls"] == 0 and llm.prompts == []
@@ -51,7 +51,7 @@ def test_thread_continues_the_conversation(repo, llm):
     second = ask("who calls it?", "--repo", str(repo), "--thread", first["thread_id"])
     assert second["thread_id"] == first["thread_id"]
     assert "`check_email` is defined at store/users.py:25-28." in second["answer"]
-    assert {"path": "store/users.py", "start_line": 21, "end_line": 21} in second["citations"]
+    assert {"path": "store/users.py", "start_line": 19, "end_line": 21} in second["citations"]
     assert second["trace"][0] == "condense" and len(llm.calls("condense")) == 1
     other = ask("who calls it?", "--repo", str(repo))  # a new thread has no memory
     assert other["thread_id"] != first["thread_id"] and "check_email" not in other["answer"]
@@ -73,7 +73,7 @@ def test_plain_output_lists_verified_citations(repo, llm):
     assert res.exit_code == 0, res.output
     assert res.stdout.startswith("`save_user` is defined at store/users.py:19-22.")
     assert "Citations (verified against the files):" in res.stdout
-    assert "[3] api/handlers.py:11-11" in res.stdout
+    assert "[3] api/handlers.py:9-11" in res.stdout
     err = " ".join(res.stderr.split())  # rich wraps long lines
     assert "trace: condense → route → graph_answer → check_answer → finish" in err
     assert "status: answered; LLM calls: 0" in err and "continue with --thread" in err

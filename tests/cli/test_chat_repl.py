@@ -70,13 +70,17 @@ def test_follow_up_sources_and_trace_on_one_thread(repo, llm, tmp_path):
     )
     tid = thread_of(out)
     assert out.count("`check_email` is defined at store/users.py:25-28.") == 2
-    assert "It has 1 call site(s): - line 21 calls `check_email`: store/users.py:21-21" in out
+    assert (
+        "It is called from 1 call site in 1 function: - `save_user` calls it on line 21: "
+        "store/users.py:19-21"
+    ) in out
     assert "Citations (verified against the files): [1] store/users.py:25-28" in out
     assert len(llm.calls("condense")) == 1  # the follow-up was condensed with the history
     # /sources prints each cited span with its numbered lines, read from the file
     assert "[1] store/users.py:25-28 25 def check_email(user):" in out
     assert '26 """Reject users without an at sign."""' in out
-    assert "[2] store/users.py:21-21 21 check_email(user)" in out
+    assert "[2] store/users.py:19-21 19 def save_user(store, user):" in out
+    assert "21 check_email(user)" in out
     # /trace lists the nodes of the last answer
     assert "condense → route → graph_answer → check_answer → finish" in out
     assert "status answered; LLM calls 1" in out

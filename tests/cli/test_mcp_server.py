@@ -145,4 +145,4 @@ def test_ask_codebase_over_mcp_with_the_embedded_model(indexed):
     answer = json.loads(text)
     assert answer["status"] == "answered"
     assert answer["answer"].startswith("`save_user` is defined at store/users.py:19-22.")
-    assert {"path": "api/handlers.py", "start_line": 6, "end_line": 6} in answer["citations"]
+    assert {"path": "api/handlers.py", "start_line": 4, "end_line": 6} in answer["citations"]

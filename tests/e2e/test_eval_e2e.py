@@ -23,7 +23,8 @@ def test_eval_ladder_with_the_real_models(tmp_path: Path):
         sys.executable, "-m", "app.cli.main", "eval", "--repo", str(repo), "--out", str(out),
         "--llm-queries", "2", "--max-queries", "20", "--commits", "5", "--json",
     ]  # fmt: skip
-    env = {**os.environ, "CODERAG_LLM_MAX_TOKENS": "96"}  # short HyDE drafts: a bounded run
+    # SmolLM2, short HyDE drafts: a bounded run
+    env = {**os.environ, "CODERAG_LLM": "smollm2", "CODERAG_LLM_MAX_TOKENS": "96"}
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout)

@@ -113,7 +113,7 @@ def test_sqlite_threads_survive_a_new_assistant(searcher, llm, tmp_path: Path):
     two.checkpointer.conn.close()
     assert res.trace == ["condense", "route", "graph_answer", "check_answer", "finish"]
     assert "`check_email` is defined at store/users.py:25-28." in res.answer
-    assert res.citations[1] == {"path": "store/users.py", "start_line": 21, "end_line": 21}
+    assert res.citations[1] == {"path": "store/users.py", "start_line": 19, "end_line": 21}
     assert len(llm.calls("condense")) == 1  # the second process saw the first turn
 
 

@@ -53,7 +53,7 @@ def test_who_calls_it_resolves_to_the_last_symbol(qa):
         "callers",
         "store.users.check_email",
     )
-    assert out["citations"][1] == {"path": "store/users.py", "start_line": 21, "end_line": 21}
+    assert out["citations"][1] == {"path": "store/users.py", "start_line": 19, "end_line": 21}
     assert qa.check(out["answer"]).ok
 
 

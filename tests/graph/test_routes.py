@@ -41,12 +41,17 @@ def test_callers_come_from_the_code_graph_without_the_llm(qa, question):
     assert out["status"] == "answered"
     assert out["citations"] == [
         {"path": "store/users.py", "start_line": 19, "end_line": 22},
-        {"path": "api/handlers.py", "start_line": 6, "end_line": 6},
-        {"path": "api/handlers.py", "start_line": 11, "end_line": 11},
+        {"path": "api/handlers.py", "start_line": 4, "end_line": 6},
+        {"path": "api/handlers.py", "start_line": 9, "end_line": 11},
     ]
     assert lines_of(qa, out["citations"][0]).startswith("def save_user(")
+    # each caller is named and cited from its own definition line to its call
+    assert lines_of(qa, out["citations"][1]).startswith("def register(")
+    assert lines_of(qa, out["citations"][2]).startswith("def import_users(")
     assert all("save_user(" in lines_of(qa, c) for c in out["citations"][1:])
-    assert "2 call site(s)" in out["answer"]
+    assert "It is called from 2 call sites in 2 functions:" in out["answer"]
+    assert "- `register` calls it on line 6: api/handlers.py:4-6" in out["answer"]
+    assert "- `import_users` calls it on line 11: api/handlers.py:9-11" in out["answer"]
     assert_verified(qa, out)
     assert out["memory_symbols"] == ["store.users.save_user"]
 
@@ -76,9 +81,11 @@ def test_definition_of_a_class_cites_its_header(qa):
 def test_callers_of_a_method_by_qualified_name(qa):
     out = qa.ask("who calls Store.save?")
     assert out["target"] == "Store.save" and out["memory_symbols"] == ["store.users.Store.save"]
-    assert [lines_of(qa, c).strip() for c in out["citations"][1:]] == [
-        "store.save(user['id'], user)"
-    ]
+    # the caller save_user, cited from its definition line down to the call
+    ((caller),) = out["citations"][1:]
+    assert lines_of(qa, caller).startswith("def save_user(")
+    assert lines_of(qa, caller).splitlines()[-1].strip() == "store.save(user['id'], user)"
+    assert "- `save_user` calls it on line 22: store/users.py:19-22" in out["answer"]
     assert_verified(qa, out)
 
 

@@ -152,7 +152,7 @@ def test_the_question_graph_runs_as_a_subgraph(searcher, llm):
     again = app.invoke({"task": "Investigate: who calls save_user?"}, config)
     assert again["answer"].startswith("`save_user` is defined at store/users.py:19-22.")
     assert again["report"] == (
-        "[answered] store/users.py:19-22, api/handlers.py:6-6, api/handlers.py:11-11"
+        "[answered] store/users.py:19-22, api/handlers.py:4-6, api/handlers.py:9-11"
     )
 
 
@@ -175,4 +175,4 @@ def test_the_question_graph_invoked_inside_a_node(searcher, llm):
     out = g.compile(checkpointer=InMemorySaver()).invoke(
         {"symbol": "check_email"}, {"configurable": {"thread_id": "review-1"}}
     )
-    assert out["findings"] == ["store/users.py:25", "store/users.py:21"]
+    assert out["findings"] == ["store/users.py:25", "store/users.py:19"]

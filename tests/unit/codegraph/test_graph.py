@@ -618,3 +618,14 @@ def test_seeded_pagerank_matches_networkx_over_the_whole_graph(alpha: float) -> 
     assert max(abs(got[n] - want[n]) for n in names) < 1e-8
     assert got["other.f5"] > 0 and got["m.leaf"] > 0
     assert sum(1 for n in names if got[n] > 0) < len(names)  # a local walk, not everything
+
+
+def test_importable_names_drop_the_src_layout_root():
+    from app.codegraph.queries import importable_name
+
+    assert importable_name("src.requests.sessions.merge_setting", "src/requests/sessions.py") == (
+        "requests.sessions.merge_setting"
+    )
+    assert importable_name("src.app.main", "src/app/main.py") == "app.main"
+    assert importable_name("srcs.x.y", "srcs/x.py") == "srcs.x.y"
+    assert importable_name("store.users.save", "store/users.py") == "store.users.save"
