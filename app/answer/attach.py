@@ -114,27 +114,37 @@ def _add_missing(text: str, blocks: Sequence[Block]) -> str:
     if not blocks:
         return text
     by_n = {b.n: b for b in blocks}
-    inserts: list[tuple[int, str]] = []
+    edits: list[tuple[int, int, str]] = []  # (start, end, replacement) in ``text``
     for claim in split_claims(text):
         if claim.kind not in ("sentence", "item"):
             continue
-        marked = [by_n[int(n)] for n in _MARKER.findall(claim.text) if int(n) in by_n]
+        found = list(_MARKER.finditer(claim.text))
+        marked = list(dict.fromkeys(by_n[int(m[1])] for m in found if int(m[1]) in by_n))
+        bare = _MARKER.sub(" ", claim.text)
         if marked:
-            names = claim_identifiers(_MARKER.sub(" ", claim.text))
-            numbers = claim_numbers(_MARKER.sub(" ", claim.text))
-            chosen = _cover(names, numbers, blocks, already=marked)
-            last = list(_MARKER.finditer(claim.text))[-1]
-            pos = claim.start + last.end()
-        elif not _MARKER.search(claim.text):
+            names = claim_identifiers(bare)
+            useful = [b for b in marked if any(_holds(b, n) for n in names)] if names else marked
+            numbers = claim_numbers(bare)
+            if useful:
+                chosen = useful + _cover(names, numbers, blocks, already=useful)
+            else:  # no marked block holds a name: the blocks that do, else leave it as it is
+                chosen = _cover(names, numbers, blocks, already=[]) or marked
+            if chosen == marked:
+                continue
+            for m in reversed(found):  # drop the old markers, then write the new run
+                a, b = claim.start + m.start(), claim.start + m.end()
+                edits.append((a - 1 if text[a - 1 : a] == " " else a, b, ""))
+            pos = claim.start + found[-1].end()
+        elif not found:
             chosen = supporting_blocks(claim.text, blocks)
             stop = claim.text.rstrip()[-1:] in ".!?"
             pos = claim.end - 1 if stop else claim.end
         else:
             continue
         if chosen:
-            inserts.append((pos, " " + " ".join(f"[{b.n}]" for b in chosen)))
-    for pos, run in sorted(inserts, reverse=True):
-        text = text[:pos] + run + text[pos:]
+            edits.append((pos, pos, " " + " ".join(f"[{b.n}]" for b in chosen)))
+    for start, end, new in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        text = text[:start] + new + text[end:]
     return text
 
 

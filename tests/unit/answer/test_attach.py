@@ -159,3 +159,9 @@ def test_a_span_cut_from_a_long_function_holds_its_name_through_the_header(tmp_p
 def test_line_references_are_not_numbers_the_code_must_state():
     assert claim_numbers("`Session.send` calls it on lines 547, 550 and 551: a.py:1-9") == []
     assert claim_numbers("lines 3 and 4 run it 5 times") == ["5"]
+
+
+def test_a_marker_whose_block_holds_none_of_the_names_is_replaced():
+    """A list number the model wrote as ``[2]`` is no evidence for a sentence on apply_voucher."""
+    out = attach_markers("[2] The `apply_voucher` function caps percentages.", BLOCKS)
+    assert out == "The `apply_voucher` function caps percentages [3]."
