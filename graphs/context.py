@@ -31,6 +31,9 @@ class QuestionContext:
     """Call-graph expansion of the hits."""
     verify: bool = True
     """Re-check citations against the files (check_answer); off only for ablations."""
+    check_subject: bool = True
+    """Before drafting, say the repository does not appear to do what was asked when a subject
+    word of the question ("telemetry", "GraphQL") stands nowhere in the index."""
     interactive: bool = False
     """Ask the human: review the plan, and decide on low confidence (interrupts)."""
     max_context_retries: int = 0

@@ -8,17 +8,31 @@ from typing import Any
 _MAX_QUESTION = 200
 
 
-def render_no_evidence(question: str, hits: Sequence[Mapping[str, Any]], *, limit: int = 5) -> str:
+def render_no_evidence(
+    question: str,
+    hits: Sequence[Mapping[str, Any]],
+    *,
+    limit: int = 5,
+    unmentioned: Sequence[str] = (),
+) -> str:
     """Render the fallback answer from hit dicts ``{"path", "start_line", "end_line", "symbol"}``.
 
     Each listed match is a ``path:start-end  symbol`` line (symbol left out when missing); the
     lead-in ends in ``:`` so, with real hits, the fallback itself passes ``check_answer``. Hits
-    without a path or lines are skipped, repeated ones listed once, at most ``limit``.
+    without a path or lines are skipped, repeated ones listed once, at most ``limit``. With
+    ``unmentioned`` subject words, the lead-in says the repository does not appear to do what
+    was asked, since no indexed file mentions them.
     """
     asked = " ".join(question.split())
     if len(asked) > _MAX_QUESTION:
         asked = asked[: _MAX_QUESTION - 3].rstrip() + "..."
     head = f'The indexed code base does not show an answer to "{asked}"'
+    if unmentioned:
+        words = ", ".join(f'"{w}"' for w in unmentioned[:3])
+        head = (
+            f'The repository does not appear to do what "{asked}" asks: no indexed file '
+            f"mentions {words}"
+        )
     rows: list[str] = []
     for hit in hits:
         path, start, end = hit.get("path"), hit.get("start_line"), hit.get("end_line")

@@ -179,6 +179,12 @@ class Searcher:
         dense = self._state().vectors is not None
         return tuple(lane for lane in LANES if lane != "dense" or dense)
 
+    def unmentioned(self, question: str) -> list[str]:
+        """Subject words of ``question`` that no indexed file mentions (see ``subject``)."""
+        from app.retrieval.subject import unmentioned
+
+        return unmentioned(question, self._state().db.mentions)
+
     def code_graph(self) -> CodeGraph:
         """Return the code graph loaded with the index (reloaded after a re-index)."""
         return self._state().graph

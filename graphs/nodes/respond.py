@@ -9,7 +9,7 @@ from langchain_core.messages import AIMessage
 from langgraph.runtime import Runtime
 
 from app.answer import attach_markers, render_no_evidence
-from graphs.context import QuestionContext
+from graphs.context import QuestionContext, context_of
 from graphs.deps import Deps
 from graphs.llm_calls import ask_text
 from graphs.nodes.understand import PRONOUNS
@@ -93,6 +93,18 @@ def answer(
             "status": "no_evidence",
             "answer_attempts": attempts,
             "trace": ["answer"],
+        }
+    trace = state.get("trace", [])
+    turn = trace[max(i for i, t in enumerate(["condense", *trace]) if t == "condense") :]
+    human = bool(state.get("hint")) or "answer_anyway" in turn
+    check = context_of(runtime).check_subject and not human  # a person chose to go on
+    missing = deps.searcher.unmentioned(question) if check else []
+    if missing:  # the nearest code is not about what was asked: say so, show what is closest
+        return {
+            "answer": render_no_evidence(question, state.get("hits", []), unmentioned=missing),
+            "status": "no_evidence",
+            "answer_attempts": attempts,
+            "trace": ["answer:off-subject"],
         }
     feedback = state.get("feedback", "")
     shown = context[:_ANSWER_BLOCKS]

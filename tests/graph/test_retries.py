@@ -12,7 +12,8 @@ from tests.graph.fakes import json_structured
 from tests.unit.retrieval.test_retrieval_lanes import REPO, make_searcher
 
 WEAK = "how does the kubernetes operator reconcile pods?"
-"""Nothing in the fixture repository covers these words."""
+"""Nothing in the fixture repository covers these words (the subject check, on by default,
+answers it without drafting: the loops are tested with it off)."""
 STRONG = "how is a message signed with a secret key?"
 
 
@@ -20,7 +21,7 @@ STRONG = "how is a message signed with a secret key?"
 def test_weak_context_is_rewritten_exactly_max_context_retries_times(qa, retries):
     rewrites = [f"reconcile loop variant {i}" for i in range(retries)]
     qa.llm.queue("rewrite", *rewrites)
-    out = qa.ask(WEAK, max_context_retries=retries)
+    out = qa.ask(WEAK, max_context_retries=retries, check_subject=False)
     assert "__interrupt__" not in out
     assert out["trace"].count("rewrite") == retries
     assert out["trace"].count("retrieve") == retries + 1 == out["context_attempts"]
@@ -43,7 +44,7 @@ def test_rewrite_falls_back_to_keywords_when_the_llm_repeats_itself(qa):
 
 
 def test_rewrite_off_uses_keywords_without_the_llm(qa):
-    out = qa.ask(WEAK, rewrite=False)
+    out = qa.ask(WEAK, rewrite=False, check_subject=False)
     assert qa.llm.calls("rewrite") == []
     assert out["tried"] == [WEAK, "kubernetes operator reconcile pods"]
     assert out["llm_calls"] == 1  # the answer only
@@ -183,3 +184,22 @@ def test_a_redraft_that_verifies_less_does_not_replace_the_first(qa):
     assert "The `sign` function returns an hmac hex digest (auth/tokens.py:" in out["answer"]
     assert "send_invoice" not in out["answer"] and "import_users" not in out["answer"]
     assert qa.check(out["answer"]).ok
+
+
+def test_a_question_whose_subject_the_repository_never_mentions_is_not_drafted(qa):
+    """No file mentions "kubernetes": the answer says so and lists the closest code."""
+    out = qa.ask(WEAK)
+    assert out["status"] == "no_evidence" and "answer:off-subject" in out["trace"]
+    assert qa.llm.calls("answer") == []
+    assert out["answer"].startswith(
+        'The repository does not appear to do what "how does the kubernetes operator reconcile '
+        'pods?" asks: no indexed file mentions "kubernetes", "operator", "reconcile"'
+    )
+    assert "the closest matches were:" in out["answer"] and out["hits"]
+    assert out["citations"] == []
+
+
+def test_a_question_on_subject_is_drafted(qa):
+    out = qa.ask(STRONG)
+    assert out["status"] == "answered" and "answer:off-subject" not in out["trace"]
+    assert len(qa.llm.calls("answer")) == 1

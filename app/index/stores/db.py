@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -319,6 +320,19 @@ class IndexDB:
             (match, k),
         )
         return [(r[0], float(r[1])) for r in rows]
+
+    def mentions(self, word: str, prefix: str | None = None) -> bool:
+        """Whether an indexed chunk has ``word`` (stemmed like the index) or a ``prefix*`` token."""
+        terms = [re.sub(r"[^0-9A-Za-z_]", "", t) for t in (word, prefix or "")]
+        query = " OR ".join(
+            f'"{t}"' + ("*" if i else "") for i, t in enumerate(terms) if t
+        )
+        if not query:
+            return True
+        row = self.conn.execute(
+            "SELECT 1 FROM lexical WHERE lexical MATCH ? LIMIT 1", (query,)
+        ).fetchone()
+        return row is not None
 
     def doc_freq(self, terms: Iterable[str]) -> dict[str, int]:
         """Return how many chunks contain each term (stemmed like the index)."""

@@ -1,0 +1,67 @@
+"""Is the repository about what the question asks? Find the subject words it never mentions.
+
+A question names its subject in a few content words ("telemetry", "GraphQL", "WebSocket",
+"`merge_setting`"). Retrieval always returns *something*, the nearest code, and a small model
+then describes that code as if it answered. Before drafting, each subject word is looked up in
+the whole lexical index (code, comments and docs) by its stem's prefix (``telemet*``,
+``redirec*``): a word no indexed file mentions means the repository does not do what was asked,
+and the answer says so instead of describing the nearest code.
+
+Words every code question uses ("how", "function", "handle", "work", ...) are not subjects.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from app.index.tokens import STOP_WORDS, stem
+from app.retrieval.query import analyse
+
+GENERIC = frozenset(
+    """able about after again also anything around back based before being best between both
+    call called calls calling case code codebase come comes compute computed computes could
+    create created creates creating data default defined define defines does doing done each
+    else every example exist exists explain file files find first function functions gets
+    give given goes going handle handled handles handling happen happens help here implement
+    implementation implemented implements into just keep kind know like look make makes many
+    method methods module modules more most much must need needs next other part parts place
+    places project provide provided provides really repo repository return returned returns
+    same show shown some something still such sure take takes tell than that them then there
+    these they thing things this those through under used uses using value values very want
+    ways well were what when where whether which while with within without work works would
+    write written library package packages program class classes object objects type types
+    logic mechanism process processed processes support supported supports system feature
+    features main another other others whole part whose done happen should over across
+    upon via""".split()
+)
+"""Words of the question's frame, not of its subject: never required in the index."""
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]{3,}")
+SHORT_STEM = 7
+"""Stems up to this long are looked up whole; longer ones lose two letters (``authentica*``
+finds ``authenticate`` and ``authentication``)."""
+
+
+def subject_words(question: str) -> list[str]:
+    """Return the question's subject words (lower case, in order): content words and names."""
+    info = analyse(question)
+    words = [w.lower() for w in _WORD.findall(question)]
+    names = [n.lower() for ident in info.identifiers for n in re.split(r"[._:]+", ident) if n]
+    out: list[str] = []
+    for w in [*words, *names]:
+        if len(w) < 4 or w in STOP_WORDS or w in GENERIC or stem(w) in GENERIC or w in out:
+            continue
+        out.append(w)
+    return out
+
+
+def lookup_prefix(word: str) -> str:
+    """The prefix a subject word is looked up by: its stem, cut by two letters when long."""
+    s = stem(word.lower())
+    return s if len(s) <= SHORT_STEM else s[:-2]
+
+
+def unmentioned(question: str, mentions: Callable[[str, str], bool]) -> list[str]:
+    """Return the subject words of ``question`` that ``mentions(word, prefix)`` finds nowhere."""
+    return [w for w in subject_words(question) if not mentions(w, lookup_prefix(w))]

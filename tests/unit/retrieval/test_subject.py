@@ -1,0 +1,50 @@
+"""The subject check: words a question is about, and whether the index mentions them at all."""
+
+from __future__ import annotations
+
+from app.index.stores.db import IndexDB
+from app.index.tokens import code_tokens
+from app.retrieval.subject import lookup_prefix, subject_words, unmentioned
+
+
+def test_subject_words_leave_out_the_question_frame():
+    assert subject_words("How does click send usage telemetry to its maintainers?") == [
+        "click", "send", "usage", "telemetry", "maintainers",
+    ]  # fmt: skip
+    assert subject_words("Where is the function that handles this implemented?") == []
+    assert subject_words("Who calls `merge_setting`?") == ["merge", "setting"]
+
+
+def test_long_words_are_looked_up_by_a_shorter_stem():
+    assert lookup_prefix("redirects") == "redire"
+    assert lookup_prefix("GraphQL") == "graphql"
+    assert lookup_prefix("authenticated") == "authenticat"
+
+
+def test_unmentioned_words_are_the_ones_the_lookup_misses():
+    known = {"click", "send", "usage", "maintain"}
+    seen: list[tuple[str, str]] = []
+
+    def mentions(word: str, prefix: str) -> bool:
+        seen.append((word, prefix))
+        return prefix in known or word in known
+
+    question = "How does click send usage telemetry to its maintainers?"
+    assert unmentioned(question, mentions) == ["telemetry"]
+    assert ("telemetry", "telemet") in seen
+
+
+def test_the_index_finds_stemmed_words_and_prefixes(tmp_path):
+    db = IndexDB(tmp_path / "index.db")
+    body = "Apply the settings; authentication retries."
+    with db.transaction():
+        db.conn.execute(
+            "INSERT INTO lexical(rowid, path_tokens, symbol_tokens, body_tokens) VALUES (?,?,?,?)",
+            (1, *(" ".join(code_tokens(t)) for t in ("session.py", "resolve_redirects", body))),
+        )
+    assert db.mentions("setting", "sett")  # porter: settings -> set
+    assert db.mentions("redirects", "redire")
+    assert db.mentions("authenticated", "authenticat")
+    assert db.mentions("retried", "retried")
+    assert not db.mentions("telemetry", "telemet")
+    assert not db.mentions("graphql", "graphql")
