@@ -7,7 +7,9 @@ the whole lexical index (code, comments and docs) by its stem's prefix (``teleme
 ``redirec*``): a word no indexed file mentions means the repository does not do what was asked,
 and the answer says so instead of describing the nearest code.
 
-Words every code question uses ("how", "function", "handle", "work", ...) are not subjects.
+Words every code question uses ("how", "function", "handle", "work", ...) are not subjects,
+and neither are participles and adverbs ("failed", "quickly"): they describe the subject
+("how are *failed* calls retried?") and a repository that does the thing often never uses them.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ def subject_words(question: str) -> list[str]:
     out: list[str] = []
     for w in [*words, *names]:
         if len(w) < 4 or w in STOP_WORDS or w in GENERIC or stem(w) in GENERIC or w in out:
+            continue
+        if w.endswith(("ed", "ly")) and w not in names:
             continue
         out.append(w)
     return out
