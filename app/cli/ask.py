@@ -89,9 +89,22 @@ def ask(
     toggles = {"hyde": hyde, "decompose": decompose}
     ctx = replace(ctx, **{k: v for k, v in toggles.items() if v is not None})
 
+    drafting = {"open": False}
+
     def on_update(node: str, update: dict[str, Any]) -> None:
         if show:
+            if drafting["open"]:  # end the streamed draft's line
+                typer.echo("", err=True)
+                drafting["open"] = False
             typer.echo(f"  · {node}", err=True)
+
+    def on_token(node: str, text: str) -> None:
+        """Stream the draft on stderr as the model writes it (the answer comes checked)."""
+        if show and node == "answer":
+            if not drafting["open"]:
+                typer.echo("  drafting: ", err=True, nl=False)
+                drafting["open"] = True
+            typer.echo(text.replace("\n", " "), err=True, nl=False)
 
     from app.llm import check_available
 
@@ -102,6 +115,7 @@ def ask(
         context=ctx,
         on_update=on_update,
         on_interrupt=_answer_interrupt if interactive else None,
+        on_token=on_token if show else None,
         explain_outages=True,  # a model down past its retries: one line, how to resume
     )
     if as_json:

@@ -24,6 +24,7 @@ from app.index.stores.vectors import VectorStore
 from app.index.tokens import code_tokens
 from app.services import Services
 from app.settings import Settings
+from graphs import QuestionContext
 from tests.conftest import write_tree
 from tests.graph.fakes import ScriptedChatModel
 from tests.unit.index.test_secrets import B64, dump_sqlite, pem, rnd
@@ -135,6 +136,7 @@ QUESTIONS = [
     "how is the webhook signature verified with the signing secret?",
 ]
 ANSWER = "It is configured in the code [1]."
+NO_SUBJECT_CHECK = QuestionContext(check_subject=False)
 
 
 @dataclass
@@ -199,7 +201,9 @@ def index_and_ask(tmp: Path, *, redact: bool) -> Run:
     llm = ScriptedChatModel(defaults={"answer": ANSWER})
     assistant = Assistant(services, llm=llm, checkpointer=InMemorySaver())
     for i, question in enumerate(QUESTIONS):
-        result = assistant.ask(question, thread_id=f"t{i}")
+        # every question must reach the LLM's prompt (the subject check could answer one
+        # without drafting): the prompts are among the places searched for leaks
+        result = assistant.ask(question, thread_id=f"t{i}", context=NO_SUBJECT_CHECK)
         run.places[f"answer {i}"] = json.dumps(result.to_json())
         state = assistant.graph.get_state({"configurable": {"thread_id": f"t{i}"}}).values
         run.places[f"graph state {i}"] = repr(state)
