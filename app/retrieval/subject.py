@@ -35,9 +35,28 @@ GENERIC = frozenset(
     write written library package packages program class classes object objects type types
     logic mechanism process processed processes support supported supports system feature
     features main another other others whole part whose done happen should over across
-    upon via""".split()
+    upon via react reacts answer answers respond responds behave behaves deal deals treat
+    treats choose chooses decide decides pick picks know knows care cares tells ensure ensures
+    prevent prevents allow allows enable enables manage manages control controls affect
+    affects change changes apply applies mean means""".split()
 )
 """Words of the question's frame, not of its subject: never required in the index."""
+
+ACTION_VERBS = frozenset(
+    """attach appear appears click clicking double open opens close closes start starts stop
+    stops show shows hide hides read reads write writes print prints remove removes delete
+    deletes update updates save saves load loads move moves copy copies check checks test
+    tests build builds wrap wraps pass passes put puts turn turns begin begins trigger
+    triggers fire fires raise raises throw throws catch catches wait waits keep keeps hold
+    holds contain contains include includes exclude excludes ignore ignores skip skips join
+    joins split splits combine combines match matches compare compares convert converts
+    transform transforms display displays happen happens occur occurs reach reaches enter
+    enters leave leaves finish finishes fail fails succeed succeeds break breaks follow
+    follows produce produces generate generates register registers invoke invokes trace
+    traces emit emits look looks find finds""".split()
+)
+"""Common action verbs: a question uses them to say what happens ("attach the header", "appear
+twice", "double-clicking it"), and code often says the same thing in other words."""
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]{3,}")
 SHORT_STEM = 7
@@ -54,7 +73,7 @@ def subject_words(question: str) -> list[str]:
     for w in [*words, *names]:
         if len(w) < 4 or w in STOP_WORDS or w in GENERIC or stem(w) in GENERIC or w in out:
             continue
-        if w.endswith(("ed", "ly")) and w not in names:
+        if (w.endswith(("ed", "ly")) or w in ACTION_VERBS) and w not in names:
             continue
         out.append(w)
     return out
@@ -67,5 +86,18 @@ def lookup_prefix(word: str) -> str:
 
 
 def unmentioned(question: str, mentions: Callable[[str, str], bool]) -> list[str]:
-    """Return the subject words of ``question`` that ``mentions(word, prefix)`` finds nowhere."""
+    """Return the subject words of ``question`` that ``mentions(word, prefix)`` finds nowhere.
+
+    A question that names code the index has (``HTTPDigestAuth``, ``merge_setting``) is about
+    that code, whatever other words it uses: nothing is returned for it.
+    """
+    for ident in analyse(question).identifiers:
+        if is_code_name(ident) and mentions(ident.rsplit(".", 1)[-1], ""):
+            return []
     return [w for w in subject_words(question) if not mentions(w, lookup_prefix(w))]
+
+
+def is_code_name(token: str) -> bool:
+    """``HTTPDigestAuth``, ``merge_setting``, ``Session.send``: a name only code would use."""
+    bare = token.rsplit(".", 1)[-1]
+    return "_" in bare or "." in token or bool(re.search(r"[a-z][A-Z]|[A-Z]{2,}[a-z]", bare))
