@@ -32,9 +32,9 @@ def record_drafts(repo: Path, llm: str, questions: list[str]) -> list[dict[str, 
     calls: list[dict[str, Any]] = []
     real_ask, real_blocks = respond.ask_text, respond._blocks
 
-    def blocks(context: list[dict[str, Any]]) -> str:
+    def blocks(context: list[dict[str, Any]], lines: int = 20) -> str:
         calls.append({"context": [dict(c) for c in context]})
-        return real_blocks(context)
+        return real_blocks(context, lines)
 
     def ask(deps: Any, prompt: str, **kw: Any) -> str | None:
         reply = real_ask(deps, prompt, **kw)

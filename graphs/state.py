@@ -62,6 +62,8 @@ class QuestionState(InputState, total=False):
     """Answers drafted for this question (bounded by ``max_answer_retries``)."""
     feedback: str
     """What check_answer found wrong with the last draft (fed to the next one)."""
+    echoed: bool
+    """The model replied, but nothing of its reply was prose (it copied the evidence)."""
     kept_answer: str
     """The best checked draft so far, stripped to what verifies: a redraft that verifies less
     does not replace it."""

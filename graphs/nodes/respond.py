@@ -27,6 +27,8 @@ _CLASS_KINDS = frozenset({"class", "interface", "struct", "enum", "trait"})
 _ANSWER_BLOCKS = 4
 """Evidence blocks shown to the model (a small model loses the thread in long prompts)."""
 _BLOCK_LINES = 20
+_ECHO_LINES = 10
+"""After a draft that copied the code, the redraft sees two blocks of this many lines."""
 _HEADER_LINES = 30
 """A definition is cited by its first lines: whole classes can exceed a citation's span."""
 
@@ -35,10 +37,10 @@ def _where(c: dict[str, Any]) -> str:
     return f"{c['path']}:{c['start_line']}-{c['end_line']}"
 
 
-def _blocks(context: list[dict[str, Any]]) -> str:
+def _blocks(context: list[dict[str, Any]], lines: int = 20) -> str:
     return "\n\n".join(
         f"[{c['n']}] {_where(c)} {c.get('symbol') or ''}\n"
-        + "\n".join(c["text"].splitlines()[:_BLOCK_LINES])
+        + "\n".join(c["text"].splitlines()[:lines])
         for c in context
     )
 
@@ -107,19 +109,22 @@ def answer(
             "trace": ["answer:off-subject"],
         }
     feedback = state.get("feedback", "")
-    shown = context[:_ANSWER_BLOCKS]
+    echoed = bool(state.get("echoed"))  # the last draft copied the code: show less of it
+    shown = context[: 2 if echoed else _ANSWER_BLOCKS]
     prompt = render(
         "answer",
         question=question,
-        context=_blocks(shown),
+        context=_blocks(shown, lines=_ECHO_LINES if echoed else _BLOCK_LINES),
         max_sentences=4,
         feedback=f"\n\n{feedback}" if feedback else "",
     )
-    draft = attach_markers(_prose(ask_text(deps, prompt) or "", context), shown)
+    raw = ask_text(deps, prompt) or ""
+    draft = attach_markers(_prose(raw, context), shown)
     text = _cite(draft, context).strip()
     body = f"{text}\n\n" if text else ""
     return {
         "answer": f"{body}{POINTERS_HEADING}\n{_pointers(context[:3])}",
+        "echoed": bool(raw.strip()) and not text,
         "status": "answered",
         "answer_attempts": attempts,
         "llm_calls": 1,

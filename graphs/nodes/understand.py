@@ -46,6 +46,7 @@ _FRESH_TURN: dict[str, Any] = {
     "answer_attempts": 0,
     "feedback": "",
     "kept_answer": "",
+    "echoed": False,
     "answer": "",
     "citations": [],
     "rejected": [],

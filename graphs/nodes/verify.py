@@ -64,9 +64,12 @@ def check_answer(
     )
     cleaned = strip_invalid(text, check) if not check.ok else text
     kept = _better(cleaned, state.get("kept_answer", ""))
-    if not check.ok and retry:
+    no_prose = bool(state.get("echoed"))  # the model replied with a copy of the code
+    if (not check.ok or no_prose) and retry:
         bad = ", ".join(f"{r['path']}:{r['start_line']}-{r['end_line']}" for r in rejected)
         feedback = "Cite only the numbered code, as [n]." + (f" Not valid: {bad}." if bad else "")
+        if no_prose:
+            feedback = "Do not copy the code: answer in your own sentences, each citing [n]."
         return Command(
             goto="answer",
             update={

@@ -167,7 +167,7 @@ def test_a_redraft_prompt_extends_the_first_one(qa):
     qa.llm.queue("answer", "Signed in nope.py:1-5 for the caller.", "Signed with hmac [1].")
     qa.ask(STRONG, max_answer_retries=1)
     first, second = qa.llm.calls("answer")
-    assert first.rstrip().endswith("</code>")
+    assert "</code>" in first and first.rstrip().endswith("Answer in sentences, not code:")
     assert second.startswith(first.rstrip()) and "Not valid: nope.py:1-5." in second
 
 
@@ -203,3 +203,13 @@ def test_a_question_on_subject_is_drafted(qa):
     out = qa.ask(STRONG)
     assert out["status"] == "answered" and "answer:off-subject" not in out["trace"]
     assert len(qa.llm.calls("answer")) == 1
+
+
+def test_a_copy_of_the_code_is_redrafted_in_sentences(qa):
+    """A small model sometimes echoes the evidence: that is redrafted, not shown as an answer."""
+    echo = "[1] auth/tokens.py:4-6 auth.tokens.sign\ndef sign(secret, message):"
+    qa.llm.queue("answer", echo, "The `sign` function returns an hmac hex digest [1].")
+    out = qa.ask(STRONG, max_answer_retries=1)
+    first, second = qa.llm.calls("answer")
+    assert "Do not copy the code" in second and out["answer_attempts"] == 2
+    assert out["answer"].startswith("The `sign` function returns an hmac hex digest (auth/tokens")
