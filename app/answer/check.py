@@ -134,13 +134,12 @@ def _supports(name: str, citation: Citation, reader: SourceReader) -> bool:
     if _names_path(name, citation.path):
         return True
     *qualifiers, last = name.split(".")
-    inside = any(
-        _has_word(h, last)
+    if not _has_word(reader.span(citation), last) and not any(
+        _has_word(h, last)  # only when the span itself lacks the name: headers cost a scan
         for h in enclosing_headers(
             reader.lines(citation.path), citation.start_line, citation.end_line
         )
-    )
-    if not (_has_word(reader.span(citation), last) or inside):
+    ):
         return False
     if not qualifiers:
         return True

@@ -21,9 +21,9 @@ import networkx as nx
 import numpy as np
 
 from app.codegraph.array_view import ArrayView
+from app.codegraph.resolve.modules import CLASS_KINDS
 
 _FORMAT = 1
-_CLASS_KINDS = frozenset({"class", "interface", "struct", "enum", "trait"})
 _RANK = {"class": 0, "function": 0, "method": 0, "interface": 1, "struct": 1, "trait": 1}
 _CTOR_NAMES = ("__init__", "constructor")
 
@@ -83,6 +83,12 @@ class CodeGraph:
         node = self.symbol(qualname) or {}
         return importable_name(qualname, str(node.get("path", "")))
 
+    def short_name(self, qualname: str) -> str:
+        """``Class.method`` for a method, the bare name for anything else."""
+        parent, _, name = qualname.rpartition(".")
+        owner = self.symbol(parent) or {}
+        return f"{parent.rsplit('.', 1)[-1]}.{name}" if owner.get("kind") in CLASS_KINDS else name
+
     def _names(self) -> dict[str, list[str]]:
         if self._by_name is None:
             by_name: dict[str, list[str]] = defaultdict(list)
@@ -121,7 +127,7 @@ class CodeGraph:
         """Return the call sites that call ``symbol`` (a qualname or a resolvable short name)."""
         targets = self._resolve(symbol)
         for node in list(targets):  # instantiating a class calls its constructor
-            if self.graph.nodes[node].get("kind") in _CLASS_KINDS:
+            if self.graph.nodes[node].get("kind") in CLASS_KINDS:
                 targets += self._constructors(node)
         sites: set[CallSite] = set()
         for node in targets:

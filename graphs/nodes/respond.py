@@ -23,7 +23,6 @@ POINTERS_HEADING = "Where to look:"
 _MAX_SITES = 15
 _CALLER_SPAN = 80
 """A caller is cited from its definition line to its last call when that is this short."""
-_CLASS_KINDS = frozenset({"class", "interface", "struct", "enum", "trait"})
 _ANSWER_BLOCKS = 4
 """Evidence blocks shown to the model (a small model loses the thread in long prompts)."""
 _BLOCK_LINES = 20
@@ -37,7 +36,7 @@ def _where(c: dict[str, Any]) -> str:
     return f"{c['path']}:{c['start_line']}-{c['end_line']}"
 
 
-def _blocks(context: list[dict[str, Any]], lines: int = 20) -> str:
+def _blocks(context: list[dict[str, Any]], lines: int = _BLOCK_LINES) -> str:
     return "\n\n".join(
         f"[{c['n']}] {_where(c)} {c.get('symbol') or ''}\n"
         + "\n".join(c["text"].splitlines()[:lines])
@@ -189,13 +188,6 @@ def _callers_lead(callers: int, sites: int) -> str:
     return f"It is called from {where} in {who}:"
 
 
-def _display(graph: Any, qual: str) -> str:
-    """``Class.method`` for a method, the bare name for a function."""
-    parent, _, name = qual.rpartition(".")
-    owner = graph.symbol(parent) or {}
-    return f"{parent.rsplit('.', 1)[-1]}.{name}" if owner.get("kind") in _CLASS_KINDS else name
-
-
 def _caller_item(graph: Any, caller: str, sites: list[Any]) -> str:
     """``- `Session.send` calls it on lines 3 and 9: <def line to last call>``."""
     lines = sorted({s.line for s in sites})
@@ -212,7 +204,7 @@ def _caller_item(graph: Any, caller: str, sites: list[Any]) -> str:
         span = f"{path}:{start}-{max(lines[-1], start)}"
     else:  # a long function: its header, then the calls
         span = f"{path}:{start}-{start}; " + "; ".join(f"{path}:{n}-{n}" for n in lines[:3])
-    return f"- `{_display(graph, caller)}` calls it on {said}: {span}"
+    return f"- `{graph.short_name(caller)}` calls it on {said}: {span}"
 
 
 def _unique_sites(sites: list[Any]) -> list[Any]:
