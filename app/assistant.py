@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from graphs import Deps, QuestionContext, build_question_graph
+from graphs.state import turn_start
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -201,7 +202,7 @@ class Assistant:
         payload: Any = {"question": question}
         if _broken_turn(snapshot, question):
             # the same question again after a failure: go on from the step that broke
-            payload, trace0 = None, _turn_start(before.get("trace", []))
+            payload, trace0 = None, turn_start(before.get("trace", []))
         pending: dict[str, Any] | None = None
         while True:
             pending = None
@@ -250,11 +251,3 @@ def _broken_turn(snapshot: Any, question: str) -> bool:
     """
     broken = bool(snapshot.next) and not snapshot.interrupts
     return broken and snapshot.values.get("question") == question
-
-
-def _turn_start(trace: list[str]) -> int:
-    """Return where the last turn begins in ``trace`` (its condense step)."""
-    for i in range(len(trace) - 1, -1, -1):
-        if trace[i].split(":")[0] == "condense":
-            return i
-    return 0

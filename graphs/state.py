@@ -111,3 +111,11 @@ class LowConfidenceReply(TypedDict, total=False):
     action: Literal["hint", "answer", "abort"]
     hint: str
     """Words, names or files to search for (with ``action="hint"``)."""
+
+
+def turn_start(trace: list[str]) -> int:
+    """Return where the last turn begins in ``trace`` (its condense step)."""
+    for i in range(len(trace) - 1, -1, -1):
+        if trace[i].split(":")[0] == "condense":
+            return i
+    return 0

@@ -13,7 +13,7 @@ from graphs.context import QuestionContext, context_of
 from graphs.deps import Deps
 from graphs.llm_calls import ask_text
 from graphs.nodes.understand import PRONOUNS
-from graphs.state import QuestionState
+from graphs.state import QuestionState, turn_start
 from prompts import render
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
@@ -96,7 +96,7 @@ def answer(
             "trace": ["answer"],
         }
     trace = state.get("trace", [])
-    turn = trace[max(i for i, t in enumerate(["condense", *trace]) if t == "condense") :]
+    turn = trace[turn_start(trace) :]
     human = bool(state.get("hint")) or "answer_anyway" in turn
     check = context_of(runtime).check_subject and not human  # a person chose to go on
     missing = deps.searcher.unmentioned(question) if check else []
