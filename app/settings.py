@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     chroma_url: str | None = None
     """URL of a Chroma server (``http://host:port``) holding the vectors instead of the embedded
     store under the index directory; each index gets its own collections there."""
+    dense_search: Literal["exact", "chroma"] = "exact"
+    """How the dense lane finds the nearest chunks: 'exact' scans every chunk vector (loaded
+    with the index from its vector cache; ~1 ms at 8k chunks, ~15 ms at 112k, and no chromadb
+    import on the query path, which a cold ``coderag search`` cannot afford); 'chroma' asks the
+    Chroma store's approximate HNSW index (for indexes too large to hold in memory)."""
 
     index_workers: int = 0
     """Processes that parse and chunk files while indexing: 0 is one per core (at most 8), 1

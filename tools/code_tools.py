@@ -1,6 +1,6 @@
 """The code tools other agents call: search, symbols, call graph, source spans, questions.
 
-:class:`CodeTools` holds the six operations over one :class:`~app.assistant.Assistant`; each
+:class:`CodeTools` holds the seven operations over one :class:`~app.assistant.Assistant`; each
 returns text (JSON for structured results) and reports failures as a line starting with
 ``error:`` instead of raising, so a calling agent reads why and can try again.
 :func:`make_tools` wraps them as LangChain tools; ``tools.mcp_server`` serves the same tools
@@ -27,6 +27,7 @@ from tools.schemas import (
     AskCodebaseArgs,
     CallGraphArgs,
     FindSymbolArgs,
+    IndexStatusArgs,
     ReadSpanArgs,
     SearchCodeArgs,
 )
@@ -34,6 +35,7 @@ from tools.span import SpanError, read_span
 
 if TYPE_CHECKING:
     from app.assistant import Assistant
+    from app.index.background import BackgroundIndex
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,12 @@ ERROR_PREFIX = "error: "
 """Every failure a tool reports starts with this."""
 MAX_DEFINITIONS = 50
 MAX_SITES = 200
+WAIT_SEARCHABLE_S = 20.0
+"""How long a tool call waits for a background index run to make every file searchable."""
+
+
+class IndexNotReadyError(RuntimeError):
+    """The first index run has not committed the files yet; the message says where it is."""
 
 
 def _dumps(value: Any) -> str:
@@ -54,7 +62,7 @@ def _as_text(fn: Callable[..., str]) -> Callable[..., str]:
     def wrapper(*args: Any, **kwargs: Any) -> str:
         try:
             return fn(*args, **kwargs)
-        except (SpanError, IndexMissingError, LLMUnavailableError) as exc:
+        except (SpanError, IndexMissingError, IndexNotReadyError, LLMUnavailableError) as exc:
             return f"{ERROR_PREFIX}{exc}"
         except Exception as exc:
             log.exception("tool %s failed", fn.__name__)
@@ -66,14 +74,76 @@ def _as_text(fn: Callable[..., str]) -> Callable[..., str]:
 class CodeTools:
     """The operations behind the tools, over one repository's assistant."""
 
-    def __init__(self, assistant: Assistant, *, context: QuestionContext | None = None) -> None:
-        """Serve ``assistant``; ``context`` tunes ``ask_codebase`` (made non-interactive)."""
+    def __init__(
+        self,
+        assistant: Assistant,
+        *,
+        context: QuestionContext | None = None,
+        indexing: BackgroundIndex | None = None,
+        wait_s: float = WAIT_SEARCHABLE_S,
+    ) -> None:
+        """Serve ``assistant``; ``context`` tunes ``ask_codebase`` (made non-interactive).
+
+        ``indexing`` is an index run in the background (``coderag mcp``): a call waits up to
+        ``wait_s`` for it to make every file searchable, then answers from the lanes that are
+        ready (``"degraded"`` says which are not), or says where the run is.
+        """
         self.assistant = assistant
         self.context = replace(context or QuestionContext(), interactive=False)
+        self.indexing = indexing
+        self.wait_s = wait_s
+
+    def _ready(self) -> None:
+        """Wait for a background run's searchable point; raise if it is not there in time."""
+        run = self.indexing
+        if run is not None and not run.wait_searchable(self.wait_s):
+            raise IndexNotReadyError(
+                f"{run.describe()}; try again in a few seconds (index_status shows progress)"
+            )
+        if run is not None and run.error and not self.assistant.services.layout.db.exists():
+            raise IndexNotReadyError(run.error)
+
+    @_as_text
+    def index_status(self) -> str:
+        """JSON: is the index ready, how far a background run got, what lags behind."""
+        from app.index.indexer import VECTORS_STORED, VECTORS_SYNCED
+        from app.index.stores.db import IndexDB
+
+        services = self.assistant.services
+        run = self.indexing
+        out: dict[str, Any] = {"root": str(services.root), "exists": services.layout.db.exists()}
+        if run is not None:
+            out["run"] = run.to_json()
+            out["state"] = run.state()
+        if out["exists"] and (run is None or run.wait_searchable(0)):
+            db = IndexDB(services.layout.db)
+            try:
+                chunks = db.count("chunks")
+                synced = db.get_meta(VECTORS_SYNCED) != "0"
+                out |= {
+                    "files": len(db.file_rows()),
+                    "chunks": chunks,
+                    "vectors": chunks if synced else int(db.get_meta(VECTORS_STORED) or 0),
+                    "embed_model": db.get_meta("embed_model"),
+                }
+            finally:
+                db.close()
+            out["degraded"] = self.assistant.searcher.degraded()
+        if run is None or not run.running:
+            from app.index.status import index_status
+
+            status = index_status(services.root, services.settings)
+            out["fresh"] = status.fresh
+            out["stale_files"] = len(status.added) + len(status.changed) + len(status.deleted)
+            if status.problem:
+                out["problem"] = status.problem
+            out.setdefault("state", "ready" if status.fresh else "stale")
+        return _dumps(out)
 
     @_as_text
     def search_code(self, query: str, k: int = 10) -> str:
         """Hybrid search; JSON list of hits as ``coderag search --json`` prints them."""
+        self._ready()
         searcher = self.assistant.searcher
         hits = searcher.search(query, searcher.default_options(k=k))
         partial = {"degraded": True} if searcher.degraded() else {}
@@ -82,6 +152,7 @@ class CodeTools:
     @_as_text
     def find_symbol(self, name: str) -> str:
         """JSON list of the definitions of ``name``, best match first."""
+        self._ready()
         graph = self.assistant.searcher.code_graph()
         records = []
         for qualname in graph.definitions(name)[:MAX_DEFINITIONS]:
@@ -109,6 +180,7 @@ class CodeTools:
         return self._call_sites(symbol, "callees")
 
     def _call_sites(self, symbol: str, direction: str) -> str:
+        self._ready()
         graph = self.assistant.searcher.code_graph()
         defs, sites = graph.call_sites(symbol, direction)
         if not defs:
@@ -128,6 +200,7 @@ class CodeTools:
     @_as_text
     def read_span(self, path: str, start_line: int, end_line: int) -> str:
         """Numbered lines of an indexed file."""
+        self._ready()
         return read_span(
             self.assistant.services.root,
             path,
@@ -139,6 +212,7 @@ class CodeTools:
     @_as_text
     def ask_codebase(self, question: str, thread_id: str | None = None) -> str:
         """Run the question graph without interrupts; JSON answer with its citations."""
+        self._ready()
         result = self.assistant.ask(question, thread_id=thread_id, context=self.context)
         return _dumps(
             {
@@ -210,6 +284,15 @@ TOOL_SPECS: tuple[ToolSpec, ...] = (
         "reason, while the index is still being built); pass thread_id back to ask a "
         "follow-up in the same conversation.",
     ),
+    ToolSpec(
+        "index_status",
+        IndexStatusArgs,
+        "Say whether the repository's index is ready: JSON {\"state\" (indexing, embedding, "
+        "ready, stale or failed), \"files\", \"chunks\", \"vectors\" (chunks with dense "
+        "vectors so far), \"degraded\" (why search runs without some lanes, or null), "
+        "\"run\" (a background index run's phases with done/total counts)}. Call it when "
+        "another tool says the index is being built.",
+    ),
 )
 """The tools, in the order agents and MCP clients list them."""
 
@@ -221,14 +304,22 @@ def _invalid_arguments(exc: ValidationError) -> str:
     return f"{ERROR_PREFIX}invalid arguments: {problems}"
 
 
-def make_tools(assistant: Assistant, *, context: QuestionContext | None = None) -> list[BaseTool]:
-    """Return the six code tools over ``assistant`` as LangChain tools.
+def make_tools(
+    assistant: Assistant,
+    *,
+    context: QuestionContext | None = None,
+    indexing: BackgroundIndex | None = None,
+    wait_s: float = WAIT_SEARCHABLE_S,
+) -> list[BaseTool]:
+    """Return the code tools over ``assistant`` as LangChain tools.
 
     ``context`` tunes ``ask_codebase``'s question graph (default: the standard, non-interactive
-    one). The tools return text; failures, bad arguments included, come back as ``error:``
-    lines rather than exceptions.
+    one); ``indexing`` is an index run going on in the background, which a call waits up to
+    ``wait_s`` for (see :class:`CodeTools`).
+    The tools return text; failures, bad arguments included, come back as ``error:`` lines
+    rather than exceptions.
     """
-    ops = CodeTools(assistant, context=context)
+    ops = CodeTools(assistant, context=context, indexing=indexing, wait_s=wait_s)
     return [
         StructuredTool.from_function(
             func=getattr(ops, spec.name),

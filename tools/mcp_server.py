@@ -89,18 +89,19 @@ def build_server(tools: Sequence[BaseTool], *, name: str = "coderag") -> Server[
     )
 
 
-async def serve_stdio(server: Server[Any], prepare: Callable[[], None] | None = None) -> None:
+async def serve_stdio(server: Server[Any], on_start: Callable[[], object] | None = None) -> None:
     """Serve ``server`` on stdin/stdout until the client closes them.
 
-    ``prepare`` (blocking, e.g. indexing) runs first, after stdout has been claimed for the
-    protocol, so anything it prints lands on stderr.
+    ``on_start`` (non-blocking: e.g. starting a background index run) is called once stdout
+    has been claimed for the protocol, so anything the work prints lands on stderr; the
+    handshake never waits for it.
     """
     async with stdio_server() as (read_stream, write_stream):
-        if prepare is not None:
-            await anyio.to_thread.run_sync(prepare)
+        if on_start is not None:
+            on_start()
         await server.run(read_stream, write_stream, server.create_initialization_options())
 
 
-def run_stdio(server: Server[Any], prepare: Callable[[], None] | None = None) -> None:
+def run_stdio(server: Server[Any], on_start: Callable[[], object] | None = None) -> None:
     """Blocking entry point of :func:`serve_stdio`."""
-    anyio.run(serve_stdio, server, prepare)
+    anyio.run(serve_stdio, server, on_start)

@@ -76,3 +76,7 @@ class AskCodebaseArgs(_Args):
             "follow-ups like 'who calls it?' resolve; omit for a fresh conversation."
         ),
     )
+
+
+class IndexStatusArgs(_Args):
+    """Arguments of ``index_status`` (none)."""

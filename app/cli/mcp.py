@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from app.cli.options import IndexDirOpt, RepoOpt
+
+if TYPE_CHECKING:
+    from app.index.background import BackgroundIndex
 
 
 def mcp(
@@ -26,13 +29,18 @@ def mcp(
 ) -> None:
     """Serve REPO's code tools over MCP on stdin/stdout (logs go to stderr).
 
-    Tools: search_code, find_symbol, callers, callees, read_span, ask_codebase.
+    Tools: search_code, find_symbol, callers, callees, read_span, ask_codebase, index_status.
 
-    REPO is indexed incrementally first unless --no-index; the chat model starts on first ask.
+    The server answers the handshake at once. REPO is indexed incrementally in the background
+    (unless --no-index): a tool call waits a few seconds for every file to be searchable, then
+    answers from the lanes that are ready ("degraded" says which are still filling in, e.g.
+    dense vectors while embedding); index_status reports the run's progress. The chat model
+    starts on the first ask_codebase.
 
     Client config: {"command": "coderag", "args": ["mcp", "--repo", "/path/to/repo"]}
     """
     from app.assistant import Assistant
+    from app.index.background import BackgroundIndex
     from app.services import Services
     from app.settings import Settings
     from tools import make_tools
@@ -44,24 +52,22 @@ def mcp(
     overrides: dict[str, Any] = {"index_dir": index_dir, "llm": llm, "no_embed": no_embed or None}
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     assistant = Assistant(Services(repo, settings))
-    server = build_server(make_tools(assistant))
+    indexing = None if no_index else BackgroundIndex(assistant.searcher.update_index, on_done=_log)
+    server = build_server(make_tools(assistant, indexing=indexing))
+    run_stdio(server, indexing.start if indexing is not None else None)
 
-    def prepare() -> None:
-        from app.index.indexer import IndexBusyError
 
-        try:
-            report = assistant.searcher.update_index()
-        except IndexBusyError as exc:
-            typer.echo(f"coderag mcp: not indexed ({exc}); serving the index as it is", err=True)
-            return
+def _log(run: BackgroundIndex) -> None:
+    """Say on stderr how the background index run ended."""
+    if run.error:
+        typer.echo(f"coderag mcp: {run.error}; serving the index as it is", err=True)
+    elif run.report is not None:
+        r = run.report
         typer.echo(
-            f"coderag mcp: indexed {report.root}: {report.added} added, {report.changed} "
-            f"changed, {report.deleted} deleted, {report.unchanged} unchanged "
-            f"({report.seconds.get('total', 0):.1f}s)",
+            f"coderag mcp: indexed {r.root}: {r.added} added, {r.changed} changed, {r.deleted} "
+            f"deleted, {r.unchanged} unchanged ({r.seconds.get('total', 0):.1f}s)",
             err=True,
         )
-
-    run_stdio(server, None if no_index else prepare)
 
 
 def register(app: typer.Typer) -> None:

@@ -135,6 +135,8 @@ def print_report(r: IndexReport) -> None:
         else "dense vectors skipped"
     )
     out.print(f"chunks {r.chunks}; {dense}")
+    if r.embedder:
+        out.print(f"  embedded by {r.embedder}", highlight=False)
     edges = ", ".join(f"{k} {v}" for k, v in r.edges.items())
     out.print(f"graph: {r.symbols} symbols, {r.graph_nodes} nodes; edges: {edges}")
     total = r.calls_resolved + r.calls_unresolved

@@ -234,7 +234,9 @@ class CodeGraph:
             return ArrayView(m.pos, _local_rank(m, p / p.sum(), alpha))  # no dict of 60k symbols
         if self._global_rank is not None and alpha == 0.85:
             return dict(self._global_rank)
-        values = _power_iteration(m.spread, m.dangling, np.full(n, 1.0 / n), alpha, tol=n * 1e-10)
+        values = _power_iteration(
+            m.src, m.dst, m.share, m.dangling, np.full(n, 1.0 / n), alpha, tol=n * 1e-10
+        )
         ranks = dict(zip(m.names, values.tolist(), strict=True))
         if alpha == 0.85:
             self._global_rank = ranks
@@ -330,29 +332,47 @@ def _local_rank(m: _RankMatrix, p: np.ndarray, alpha: float) -> np.ndarray:
     symbol's rank is exactly 0, and the iteration on the reachable part (tolerance scaled to
     the whole graph) gives the whole graph's result.
     """
-    from scipy.sparse.csgraph import breadth_first_order
-
-    seen = np.zeros(len(p), dtype=bool)
-    for start in np.flatnonzero(p):
-        if not seen[start]:
-            seen[breadth_first_order(m.out, start, return_predecessors=False)] = True
+    n = len(p)
+    seen = np.zeros(n, dtype=bool)
+    frontier = np.flatnonzero(p)
+    seen[frontier] = True
+    while len(frontier):  # breadth first, one level of out-edges at a time
+        starts, ends = m.indptr[frontier], m.indptr[frontier + 1]
+        sizes = ends - starts
+        if not sizes.sum():
+            break
+        offsets = np.repeat(starts - np.cumsum(sizes) + sizes, sizes)
+        targets = m.dst[offsets + np.arange(int(sizes.sum()))]
+        frontier = np.unique(targets[~seen[targets]])
+        seen[frontier] = True
     reach = np.flatnonzero(seen)
-    values = np.zeros(len(p))
-    sub = m.spread[reach][:, reach]
-    values[reach] = _power_iteration(sub, m.dangling[reach], p[reach], alpha, tol=len(p) * 1e-10)
+    local = np.full(n, -1, dtype=np.int64)
+    local[reach] = np.arange(len(reach))
+    keep = local[m.src] >= 0  # the reachable part is closed under out-edges
+    values = np.zeros(n)
+    values[reach] = _power_iteration(
+        local[m.src[keep]], local[m.dst[keep]], m.share[keep], m.dangling[reach], p[reach],
+        alpha, tol=n * 1e-10,
+    )  # fmt: skip
     return values
 
 
 @dataclass(frozen=True, slots=True)
 class _RankMatrix:
-    """The symbol graph PageRank walks: call and inherit edges weighted by call sites."""
+    """The symbol graph PageRank walks: call and inherit edges weighted by call sites.
+
+    Plain NumPy edge arrays sorted by source (a CSR without scipy, whose import alone cost a
+    cold ``coderag search`` a quarter of a second): the out-edges of ``u`` are
+    ``indptr[u]:indptr[u + 1]``.
+    """
 
     names: list[str]
     pos: dict[str, int]
-    spread: Any
-    """``spread[v, u]``: the share of ``u``'s rank that flows to ``v`` (CSR, columns sum to 1)."""
-    out: Any
-    """``out[u, v]`` is set for each edge ``u -> v`` (CSR, for reachability)."""
+    src: np.ndarray
+    dst: np.ndarray
+    share: np.ndarray
+    """The share of ``src``'s rank that flows along each edge (a source's shares sum to 1)."""
+    indptr: np.ndarray
     dangling: np.ndarray
     """Symbols with no outgoing edge."""
 
@@ -361,30 +381,33 @@ class _RankMatrix:
         cls, names: list[str], pos: dict[str, int], pairs: Mapping[tuple[int, int], float]
     ) -> _RankMatrix:
         """Build from ``(source, target) -> weight`` over the symbols ``names``."""
-        from scipy.sparse import csr_matrix
-
         n = len(names)
         arr = np.array(list(pairs), dtype=np.int64).reshape(-1, 2)
-        src, dst = arr[:, 0], arr[:, 1]
         w = np.array(list(pairs.values()), dtype=float)
+        order = np.lexsort((arr[:, 1], arr[:, 0]))
+        src, dst, w = arr[order, 0], arr[order, 1], w[order]
         out_weight = np.bincount(src, weights=w, minlength=n)
-        norm = w / out_weight[src] if len(w) else w
-        return cls(
-            names=names,
-            pos=pos,
-            spread=csr_matrix((norm, (dst, src)), shape=(n, n)),
-            out=csr_matrix((np.ones(len(w)), (src, dst)), shape=(n, n)),
-            dangling=out_weight == 0,
-        )
+        share = w / out_weight[src] if len(w) else w
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+        return cls(names, pos, src, dst, share, indptr, out_weight == 0)
 
 
 def _power_iteration(
-    spread: Any, dangling: np.ndarray, p: np.ndarray, alpha: float, tol: float
+    src: np.ndarray,
+    dst: np.ndarray,
+    share: np.ndarray,
+    dangling: np.ndarray,
+    p: np.ndarray,
+    alpha: float,
+    tol: float,
 ) -> np.ndarray:
     """Run PageRank to convergence (L1 change under ``tol``); dangling nodes teleport to ``p``."""
+    n = len(p)
     x = p.copy()
     for _ in range(200):
-        nxt = alpha * (spread @ x + x[dangling].sum() * p) + (1 - alpha) * p
+        spread = np.bincount(dst, weights=share * x[src], minlength=n)
+        nxt = alpha * (spread + x[dangling].sum() * p) + (1 - alpha) * p
         if np.abs(nxt - x).sum() < tol:
             return np.asarray(nxt)
         x = nxt

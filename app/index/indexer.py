@@ -163,7 +163,11 @@ class Indexer:
         touched = bool(report.added or report.changed or report.deleted)
         # the graph before the vectors: lexical, symbol, path lanes and graph are usable now
         stats = self._graph_stats(db, report, reuse=not touched)
-        if self._embeds():
+        if self._embeds() and not touched and self._vectors_current(db):
+            # nothing changed since a run that stored every vector: the store is not even
+            # opened (chromadb's import and client cost a cold ``coderag search`` a second)
+            report.vectors = db.count("chunks")
+        elif self._embeds():
             self._sync_vectors(db, report)
             db.set_meta(VECTORS_SYNCED, "1")
         else:
@@ -231,6 +235,22 @@ class Indexer:
             return None
         return self.embedder.token_counter()
 
+    def _vectors_current(self, db: IndexDB) -> bool:
+        """Whether the last run stored every chunk's vector of this embedder.
+
+        And whether the store is where it left it: an embedded store's database must still read
+        as SQLite (one that does not is opened, found unreadable and rebuilt from the cache).
+        """
+        if db.get_meta(VECTORS_SYNCED) != "1" or db.get_meta("embed_model") != self._model_id():
+            return False
+        if self.settings.chroma_url is not None:
+            return True
+        try:
+            with open(self.layout.chroma / "chroma.sqlite3", "rb") as fh:
+                return fh.read(16) == b"SQLite format 3\x00"
+        except OSError:
+            return False
+
     def _sync_vectors(self, db: IndexDB, report: IndexReport) -> None:
         assert self.embedder is not None
         model = self.embedder.model_id
@@ -274,6 +294,9 @@ class Indexer:
                 db.set_meta(VECTORS_STORED, str(done))  # searches say how far embedding got
                 self.progress.advance("embed", len(batch))
             self.progress.end("embed")
+            if report.embedded:
+                runs_on = getattr(self.embedder, "runs_on", None)  # fakes in tests have none
+                report.embedder = f"{model}: {runs_on}" if isinstance(runs_on, str) else model
             db.set_meta("embed_model", model)
             db.prune_cache(model)
             report.vectors = store.count()

@@ -30,10 +30,13 @@ class IndexReport:
     vectors: int = 0
     embedded: int = 0
     """Chunks embedded by the model in this run."""
+    embedder: str | None = None
+    """What embedded this run's chunks, e.g. ``"minilm-int8: cpu int8 (2 threads)"`` (None
+    when nothing was embedded)."""
     embed_cache_hits: int = 0
+    """Chunks whose vector came from the content-hash cache."""
     secrets_masked: int = 0
     """Credentials masked in the files parsed by this run (``app.index.secrets.scan``)."""
-    """Chunks whose vector came from the content-hash cache."""
     symbols: int = 0
     graph_nodes: int = 0
     edges: dict[str, int] = field(default_factory=dict)

@@ -48,9 +48,12 @@ class _Loaded:
     catalog: Catalog
     graph: CodeGraph
     vectors: VectorStore | None
+    """The Chroma store, opened only for ``dense_search="chroma"``."""
     coverage: CoverageScorer
     stamp: tuple[int, int] | None
     """The saved graph file's (mtime, size) when loaded: a re-index elsewhere changes it."""
+    dense: bool = False
+    """Whether the dense lane can run (every chunk has its vector of the configured model)."""
     vector_meta: tuple[str | None, str | None] = (None, None)
     """``embed_model`` and ``vectors_synced`` when loaded: a finished embedding changes them."""
     degraded: str | None = None
@@ -176,7 +179,7 @@ class Searcher:
 
     def ready_lanes(self) -> tuple[str, ...]:
         """Return the lanes that have data to search (dense needs stored vectors)."""
-        dense = self._state().vectors is not None
+        dense = self._state().dense
         return tuple(lane for lane in LANES if lane != "dense" or dense)
 
     def unmentioned(self, question: str) -> list[str]:
@@ -202,13 +205,15 @@ class Searcher:
         lagging = not self.settings.no_embed and (model is None or synced == "0")
         configured = None if self.settings.no_embed else self.services.embedder.model_id
         mismatch = bool(model and configured and model != configured and not lagging)
-        if model and not self.settings.no_embed and not lagging and not mismatch:
+        dense = bool(model) and not self.settings.no_embed and not lagging and not mismatch
+        if dense and model and self.settings.dense_search == "chroma":
             from app.index.stores.vectors import VectorStore
 
             vectors = VectorStore(self.services.layout.chroma, model, url=self.settings.chroma_url)
         catalog = Catalog(db, graph)
-        if vectors is not None and model:
-            catalog.load_file_vectors(db, model)
+        if dense and model:
+            catalog.load_vectors(db, model)
+            dense = catalog.vector_matrix is not None
         coverage = CoverageScorer(self._texts_from(db), db.doc_freq, len(catalog.chunks))
         reasons = []
         if not graph_is_current(db, self.services.layout, self.settings.callgraph_max_work):
@@ -224,7 +229,9 @@ class Searcher:
             have = db.get_meta(VECTORS_STORED) or "0"
             reasons.append(f"dense vectors {have}/{len(catalog.chunks)}: still embedding")
         degraded = "; ".join(reasons) or None
-        return _Loaded(db, catalog, graph, vectors, coverage, stamp, vector_meta, degraded)
+        return _Loaded(
+            db, catalog, graph, vectors, coverage, stamp, dense, vector_meta, degraded
+        )
 
     @property
     def reranker(self) -> Reranker:
@@ -359,11 +366,9 @@ class Searcher:
         for lane in options.lanes:
             if lane == "lexical":
                 out[lane] = lexical_lane(st.db.lexical_search, q, n)
-            elif lane == "dense":
-                if st.vectors is not None:
-                    out[lane] = dense_lane(
-                        self.services.embedder.encode_query, st.vectors.query, q, n
-                    )
+            elif lane == "dense" and st.dense:
+                nearest = st.vectors.query if st.vectors is not None else st.catalog.nearest
+                out[lane] = dense_lane(self.services.embedder.encode_query, nearest, q, n)
             elif lane == "symbol":
                 out[lane] = symbol_lane(st.catalog, q, n)
             elif lane == "path":

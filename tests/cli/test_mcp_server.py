@@ -24,7 +24,9 @@ from tests.unit.retrieval.test_retrieval_lanes import REPO, STORE_SPLIT, QueryEm
 
 TIMEOUT = 120
 """Seconds one server session may take (start, index, calls)."""
-TOOLS = {"search_code", "find_symbol", "callers", "callees", "read_span", "ask_codebase"}
+TOOLS = {
+    "search_code", "find_symbol", "callers", "callees", "read_span", "ask_codebase", "index_status"
+}
 
 
 @pytest.fixture
@@ -146,3 +148,56 @@ def test_ask_codebase_over_mcp_with_the_embedded_model(indexed):
     assert answer["status"] == "answered"
     assert answer["answer"].startswith("`save_user` is defined at store/users.py:19-22.")
     assert {"path": "api/handlers.py", "start_line": 4, "end_line": 6} in answer["citations"]
+
+
+def big_repo(root: Path, files: int = 120, functions: int = 25) -> Path:
+    """A repository whose ~3,000 window-sized chunks take minutes to embed on 2 cores."""
+    for f in range(files):
+        body = []
+        for i in range(functions):
+            lines = [f"def handler_{f}_{i}(request, session, retries={i}):"]
+            lines.append(f'    """Handle request kind {i} of module {f}; retry on failure."""')
+            for j in range(14):
+                lines.append(f"    value_{j} = session.fetch(request.path, attempt={j}) or {j}")
+            lines.append(f"    return value_0 + value_13 + {f}")
+            body.append("\n".join(lines))
+        path = root / f"pkg{f % 6}" / f"module_{f}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n\n\n".join(body) + "\n")
+    return root
+
+
+@pytest.mark.slow
+def test_a_cold_repository_answers_the_handshake_at_once(tmp_path):
+    """Real MiniLM, no index yet: the client's 10 s handshake timeout holds, search answers
+    (degraded) while the vectors are still being embedded, and index_status says so."""
+    repo = big_repo(tmp_path / "repo")
+    coderag = Path(sys.executable).with_name("coderag")
+    env = {k: v for k, v in os.environ.items() if k.startswith(("CODERAG_", "HF_", "TRANSF"))}
+    env["CODERAG_INDEX_DIR"] = str(tmp_path / "idx")
+    params = StdioServerParameters(
+        command=str(coderag), args=["mcp", "--repo", str(repo)], env=env, cwd=str(repo)
+    )
+
+    async def session() -> tuple[Any, Any, int]:
+        with open(os.devnull, "w") as errlog:
+            async with stdio_client(params, errlog=errlog) as (read, write):
+                async with ClientSession(read, write) as client:
+                    with anyio.fail_after(10):  # what an MCP client allows a handshake
+                        await client.initialize()
+                        await client.list_tools()
+                    with anyio.fail_after(90):
+                        while True:
+                            res = await client.call_tool("search_code", {"query": "handler_7_3"})
+                            if not res.is_error:
+                                break
+                            assert "the index is being built" in res.content[0].text
+                            await anyio.sleep(0.5)
+                    status = await client.call_tool("index_status", {})
+                    return json.loads(res.content[0].text), json.loads(status.content[0].text), 0
+
+    hits, status, _ = anyio.run(session)
+    assert hits[0]["symbol"] == "pkg1.module_7.handler_7_3"
+    assert hits[0]["degraded"] is True
+    assert status["state"] == "embedding" and status["chunks"] > 2500
+    assert status["vectors"] < status["chunks"] and "still embedding" in status["degraded"]

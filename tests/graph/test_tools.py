@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ def call(tools: dict[str, BaseTool], tool: str, /, **args: object) -> str:
     return out
 
 
-def test_six_tools_with_schemas_and_descriptions(tools):
+def test_seven_tools_with_schemas_and_descriptions(tools):
     assert list(tools) == [
         "search_code",
         "find_symbol",
@@ -39,6 +40,7 @@ def test_six_tools_with_schemas_and_descriptions(tools):
         "callees",
         "read_span",
         "ask_codebase",
+        "index_status",
     ]
     assert [s.name for s in TOOL_SPECS] == list(tools)
     for tool in tools.values():
@@ -270,3 +272,94 @@ def test_tools_say_when_the_index_is_still_being_built(tmp_path):
     assert hits and all(h["degraded"] is True for h in hits)
     answer = json.loads(call(tools, "ask_codebase", question="who calls check_email?"))
     assert "still embedding" in answer["degraded"]
+
+
+class GatedProgress:
+    """Progress that holds the index run at the start of ``phase`` until ``gate`` is set."""
+
+    def __init__(self, phase: str, gate: threading.Event, reached: threading.Event) -> None:
+        self.phase, self.gate, self.reached = phase, gate, reached
+
+    def start(self, phase: str, total: int | None) -> None:
+        if phase == self.phase:
+            self.reached.set()
+            assert self.gate.wait(30)
+
+    def advance(self, phase: str, n: int = 1) -> None:
+        pass
+
+    def end(self, phase: str) -> None:
+        pass
+
+
+def test_tools_wait_for_a_background_run_and_say_where_it_is(tmp_path):
+    """A cold repository: calls say the run's progress until every file is searchable, then
+    answer degraded while the vectors fill in; index_status follows the run to "ready"."""
+    from app.index.background import BackgroundIndex
+    from tests.conftest import write_tree
+    from tests.unit.index.test_searchable_early import HookEmbedder, searcher_for
+
+    repo = write_tree(tmp_path / "repo", REPO)
+    searcher = searcher_for(repo, tmp_path / "idx")
+    embedding = threading.Event()
+    finish = threading.Event()
+
+    def hold(batch: int) -> None:
+        embedding.set()
+        assert finish.wait(30)
+
+    searcher.services.embedder = HookEmbedder(hold)  # type: ignore[assignment]
+    parse_gate, at_parse = threading.Event(), threading.Event()
+
+    def update(progress):
+        from app.index.background import _Recorder
+
+        assert isinstance(progress, _Recorder)
+        gated = GatedProgress("parse", parse_gate, at_parse)
+
+        class Both:
+            def start(self, phase, total):
+                progress.start(phase, total)
+                gated.start(phase, total)
+
+            def advance(self, phase, n=1):
+                progress.advance(phase, n)
+
+            def end(self, phase):
+                progress.end(phase)
+
+        return searcher.update_index(Both())
+
+    run = BackgroundIndex(update)
+    assistant = Assistant(
+        searcher.services, llm=ScriptedChatModel(), checkpointer=InMemorySaver(), searcher=searcher
+    )
+    # waits a test's time, not the server's 20 s
+    tools = {t.name: t for t in make_tools(assistant, indexing=run, wait_s=0.2)}
+    run.start()
+    assert at_parse.wait(30)
+    early = call(tools, "search_code", query="save_user")
+    assert early.startswith("error: the index is being built (") and "index_status" in early
+    status = json.loads(call(tools, "index_status"))
+    assert status["state"] == "indexing" and status["run"]["searchable"] is False
+    parse_gate.set()
+    assert embedding.wait(30)
+    hits = json.loads(call(tools, "search_code", query="save_user", k=3))
+    assert hits[0]["symbol"] == "store.users.save_user" and hits[0]["degraded"] is True
+    status = json.loads(call(tools, "index_status"))
+    assert status["state"] == "embedding" and status["chunks"] > 0
+    assert status["vectors"] < status["chunks"] and "still embedding" in status["degraded"]
+    finish.set()
+    assert run.wait(30)
+    status = json.loads(call(tools, "index_status"))
+    assert status["state"] == "ready" and status["fresh"] is True
+    assert status["vectors"] == status["chunks"] and status["degraded"] is None
+    hits = json.loads(call(tools, "search_code", query="save_user", k=3))
+    assert "degraded" not in hits[0]
+    searcher.reload()
+
+
+def test_index_status_without_a_background_run(tools, searcher):
+    status = json.loads(call(tools, "index_status"))
+    assert status["state"] == "ready" and status["fresh"] is True and "run" not in status
+    assert status["files"] == len(REPO) and status["vectors"] == status["chunks"] > 0

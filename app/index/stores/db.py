@@ -367,15 +367,16 @@ class IndexDB:
                 [(model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items],
             )
 
-    def chunk_vectors(self, model: str) -> Iterator[tuple[str, np.ndarray]]:
-        """Yield ``(path, vector)`` for every chunk whose vector is cached for ``model``."""
-        rows = self.conn.execute(
-            "SELECT c.path, e.vec FROM chunks c JOIN embeddings e"
-            " ON e.hash = c.text_hash AND e.model = ?",
+    def chunk_vectors(self, model: str) -> Iterator[tuple[str, str, bytes]]:
+        """Yield ``(chunk id, path, float32 vector bytes)`` of chunks with a vector of ``model``.
+
+        Rows come grouped by path.
+        """
+        yield from self.conn.execute(
+            "SELECT c.id, c.path, e.vec FROM chunks c JOIN embeddings e"
+            " ON e.hash = c.text_hash AND e.model = ? ORDER BY c.path",
             (model,),
         )
-        for path, blob in rows:
-            yield path, np.frombuffer(blob, dtype=np.float32)
 
     def prune_cache(self, model: str) -> int:
         """Drop cached vectors no chunk uses any more; return how many."""

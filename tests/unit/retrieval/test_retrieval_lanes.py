@@ -195,11 +195,27 @@ def test_dense_lane_returns_existing_chunks_nearest_first(shared_searcher):
     (text,) = (c.embed_text for c in st.db.chunks_by_ids([target.id]))
     # the fake embedder maps equal texts to equal vectors: the chunk's own text finds it first
     q = analyse(text)
-    ranked = dense_lane(embedder.encode_query, st.vectors.query, q, 5).ranked
+    ranked = dense_lane(embedder.encode_query, st.catalog.nearest, q, 5).ranked
     assert ranked[0][0] == target.id and ranked[0][1] == pytest.approx(1.0, abs=1e-4)
     assert len(ranked) == 5 and all(cid in st.catalog.chunks for cid, _ in ranked)
-    other = dense_lane(embedder.encode_query, st.vectors.query, analyse("user saving"), 50)
+    other = dense_lane(embedder.encode_query, st.catalog.nearest, analyse("user saving"), 50)
     assert {cid for cid, _ in other.ranked} <= set(st.catalog.chunks)
+
+
+def test_the_exact_scan_agrees_with_chromas_index(shared_searcher):
+    """The dense lane's NumPy scan and the Chroma store it replaces on the query path give
+    the same neighbours and similarities (Chroma's HNSW is exact at this size)."""
+    from app.index.stores.vectors import VectorStore
+
+    st = shared_searcher._state()
+    services = shared_searcher.services
+    chroma = VectorStore(services.layout.chroma, services.embedder.model_id)
+    assert len(st.catalog.vector_ids) == chroma.count() == len(st.catalog.chunks)
+    for query in ("user saving", "sign a token with the secret", "handlers"):
+        vec = services.embedder.encode_query(query)
+        exact, approx = st.catalog.nearest(vec, 8), chroma.query(vec, 8)
+        assert [cid for cid, _ in exact] == [cid for cid, _ in approx]
+        assert [s for _, s in exact] == pytest.approx([s for _, s in approx], abs=1e-5)
 
 
 @pytest.mark.parametrize(
