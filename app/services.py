@@ -44,7 +44,13 @@ class Services:
         from app.models.embedder import Embedder
 
         s = self.settings
-        return Embedder(s.embed_model, device=s.device, batch_size=s.embed_batch_size, home=s.home)
+        return Embedder(
+            s.embed_model,
+            device=s.device,
+            batch_size=s.embed_batch_size,
+            home=s.home,
+            precision=s.embed_precision,
+        )
 
     @cached_property
     def llm(self) -> BaseChatModel:

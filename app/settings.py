@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     chunk_max_tokens: int = 256
     """Chunks are cut to fit the embedder's window (in model tokens)."""
     embed_batch_size: int = 32
+    embed_precision: Literal["auto", "float32", "bfloat16"] = "auto"
+    """How documents are embedded: 'auto' is bfloat16 where the hardware computes in it (a CPU
+    with AVX512-BF16 or AMX, a GPU that supports it; ~2x faster at equal retrieval NDCG@10,
+    ``bench/results/embed_variants.md``), float32 elsewhere. Queries are always embedded in
+    float32. For int8 (faster still, lower NDCG) use ``embed_model=minilm-int8``."""
     device: str = "auto"
     """'auto', 'cpu' or 'cuda': where the embedder runs."""
     no_embed: bool = False
@@ -68,6 +73,12 @@ class Settings(BaseSettings):
     with the index from its vector cache; ~1 ms at 8k chunks, ~15 ms at 112k, and no chromadb
     import on the query path, which a cold ``coderag search`` cannot afford); 'chroma' asks the
     Chroma store's approximate HNSW index (for indexes too large to hold in memory)."""
+
+    embed_nice: int = 10
+    """The nice value (0-19) the embedding phase of an index run lowers its thread to, and the
+    torch threads it starts with it: alone on the machine it embeds as fast, but a search in
+    another process (or the MCP server's own tool calls) gets the cores first. 0 leaves the
+    priority alone."""
 
     index_workers: int = 0
     """Processes that parse and chunk files while indexing: 0 is one per core (at most 8), 1
@@ -105,10 +116,14 @@ class Settings(BaseSettings):
     """Path to a sentence-transformers CrossEncoder model (setting it selects 'cross-encoder')."""
     cross_encoder_top: int = 30
     """How many candidates the cross-encoder rescores."""
-    group_by: Literal["file", "chunk"] = "chunk"
-    """'file': further chunks of an already-listed file are pushed down by ``file_decay``."""
+    group_by: Literal["file", "chunk", "auto"] = "chunk"
+    """'file': files ordered by their evidence, further chunks of an already-listed file pushed
+    down by ``file_decay``; 'auto': 'chunk' for symbol lookups, 'file' for questions."""
     file_decay: float = 0.0
     """Score multiplier for a file's second chunk (squared for its third, and so on)."""
+    file_support: float = 0.0
+    """How much a file's other strong chunks (scoring at least half its best) raise its rank:
+    its score is the best chunk's times ``1 + file_support * log(n)``."""
     mmr_lambda: float | None = Field(default=None, ge=0.0, le=1.0)
     """Maximal-marginal-relevance weight applied after reranking (unset: off; lower values
     favour diversity over relevance)."""

@@ -132,7 +132,7 @@ def main() -> None:
     texts, keys = load_texts(args.index_dir, args.sample)
     path = resolve_model_path(args.model)
     model = SentenceTransformer(str(path))
-    emb = Embedder(args.model)
+    emb = Embedder(args.model, precision="float32")  # its own variants cast it themselves
     emb._model = model  # the same weights: only the calling path differs
     if args.threads:
         torch.set_num_threads(args.threads)

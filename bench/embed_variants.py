@@ -1,14 +1,15 @@
 """Embedding variants judged by retrieval, not by cosine: chunks/s and NDCG@10, one run.
 
-Each variant (an ``embed_model`` name: ``minilm`` is float32, ``minilm-int8`` the same weights
-with int8 dynamic quantization per output channel) indexes the doc-stripped retrieval corpora
+Each variant (``embed_model[:embed_precision]``: ``minilm:float32``, ``minilm:bfloat16`` (the
+``auto`` default on a CPU with AVX512-BF16 or AMX), ``minilm-int8`` the same weights with int8
+dynamic quantization per output channel) indexes the doc-stripped retrieval corpora
 from nothing, in its own index home, and answers the test queries of ``bench/retrieval`` through
 the dense, hybrid and default (rerank) stages; queries are embedded by the NumPy float32 path
 in every variant, as ``coderag search`` does. Speed is the cold index time (embedding included)
 and, beside it in the same run, the bare ``SentenceTransformer.encode`` (float32, torch) over a
 sample of the same chunk texts: the reference the issue measures against.
 
-Usage: python bench/embed_variants.py [--corpora requests,axios] [--variants minilm,minilm-int8]
+Usage: python bench/embed_variants.py [--corpora requests,axios] [--variants minilm:float32,...]
 Results: ``embed_variants.json`` and ``.md`` (per-variant ladders ``embed_variants_<v>.json``).
 """
 
@@ -43,7 +44,7 @@ def bare_rate(index_dirs: list[Path], sample: int) -> dict[str, Any]:
     texts: list[str] = []
     for d in index_dirs:
         texts += load_texts(d, sample)[0]
-    model = Embedder("minilm", device="cpu").model
+    model = Embedder("minilm", device="cpu", precision="float32").model
     bare(model, texts[:32])  # warm up
     t0 = time.perf_counter()
     bare(model, texts)
@@ -55,7 +56,11 @@ def bare_rate(index_dirs: list[Path], sample: int) -> dict[str, Any]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpora", default="", help="comma list (default: all six)")
-    ap.add_argument("--variants", default="minilm,minilm-int8")
+    ap.add_argument(
+        "--variants",
+        default="minilm:float32,minilm:bfloat16,minilm-int8",
+        help="embed_model[:precision] list (precision: float32, bfloat16, auto)",
+    )
     ap.add_argument("--split", default="test")
     ap.add_argument("--bare-sample", type=int, default=150, help="texts per corpus")
     ap.add_argument("--results", type=Path, default=HERE / "results")
@@ -66,8 +71,11 @@ def main() -> None:
     figures: dict[str, Any] = {}
     homes: dict[str, Path] = {}
     for variant in args.variants.split(","):
-        out = args.results / f"embed_variants_{variant}.json"
-        figures[variant] = embedders.measure(variant, selected, args.split, out)
+        model, _, precision = variant.partition(":")
+        os.environ["CODERAG_EMBED_PRECISION"] = precision or "float32"
+        tag = variant.replace(":", "-")
+        out = args.results / f"embed_variants_{tag}.json"
+        figures[variant] = embedders.measure(model, selected, args.split, out, tag=tag)
         homes[variant] = ladder.home()
         f = figures[variant]
         f["chunks_per_s"] = round(f["chunks"] / f["index_s"], 2) if f["index_s"] else None

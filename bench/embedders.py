@@ -31,10 +31,15 @@ STAGES = ["dense", "hybrid", "rerank"]
 MODELS = ["minilm", "mpnet"]
 
 
-def measure(model: str, selected: list[Any], split: str, out: Path) -> dict[str, Any]:
-    """Index cold with ``model`` and run the stages; return the figures."""
+def measure(
+    model: str, selected: list[Any], split: str, out: Path, tag: str | None = None
+) -> dict[str, Any]:
+    """Index cold with ``model`` and run the stages; return the figures.
+
+    ``tag`` names the index home (default: the model): runs in one process need one each.
+    """
     ladder.EMBED_MODEL = model
-    ladder.HOME_DIR = home = corpora.CACHE / f"home-{model}-cold"
+    ladder.HOME_DIR = home = corpora.CACHE / f"home-{tag or model}-cold"
     shutil.rmtree(home, ignore_errors=True)
     doc = ladder.run(selected, split, STAGES, "app.retrieval.search:Searcher")
     out.write_text(ladder.to_json(doc))

@@ -163,7 +163,7 @@ def mcp_cold(rounds: int) -> dict[str, Any]:
 def cli_search(repo: Path, home: Path, query: str, old: bool) -> tuple[float, list[Any]]:
     args = ["search", query, "--repo", str(repo), "--json", "-k", "10"]
     cmd = [sys.executable, "-c", OLD_PATH, *args] if old else [str(CODERAG), *args]
-    extra = {"CODERAG_DENSE_SEARCH": "chroma"} if old else {}
+    extra = {"CODERAG_DENSE_SEARCH": "chroma", "CODERAG_EMBED_PRECISION": "float32"} if old else {}
     t0 = time.perf_counter()
     out = subprocess.run(cmd, env=env(home, **extra), capture_output=True, text=True, check=True)
     seconds = time.perf_counter() - t0

@@ -23,7 +23,9 @@ def search(
     group_by: Annotated[
         str | None,
         typer.Option(
-            "--group-by", help="'file': one hit per file first (default); 'chunk': plain chunks."
+            "--group-by",
+            help="'file': files by their evidence, one hit per file first; 'chunk': plain "
+            "chunks; 'auto': chunks for a symbol lookup, files for a question.",
         ),
     ] = None,
     rerank: Annotated[
@@ -70,8 +72,8 @@ def search(
     bad = [x for x in chosen if x not in LANES]
     if bad or not chosen:
         fail(f"unknown lane(s) {', '.join(bad) or '(none)'}; choose from {', '.join(LANES)}")
-    if group_by not in (None, "file", "chunk"):
-        fail(f"--group-by must be 'file' or 'chunk', not {group_by!r}")
+    if group_by not in (None, "file", "chunk", "auto"):
+        fail(f"--group-by must be 'file', 'chunk' or 'auto', not {group_by!r}")
     if rerank not in (None, "features", "none", "cross-encoder"):
         fail(f"--rerank must be features, none or cross-encoder, not {rerank!r}")
     searcher = Searcher(services)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import os
 import shutil
 import time
 from collections import Counter
@@ -50,6 +51,22 @@ CHUNKING = "chunking"
 VECTORS_SYNCED = "vectors_synced"
 #: Meta key: how many chunks have their vector stored, counted while embedding (for searchers).
 VECTORS_STORED = "vectors_stored"
+
+
+def lower_priority(nice: int) -> None:
+    """Lower the calling thread's CPU priority to ``nice`` (never raise it; idempotent).
+
+    On Linux a nice value belongs to a thread, and the threads it starts (torch's pool, started
+    on the first encode) inherit it: embedding yields the cores to searches, and runs as fast
+    as before on an idle machine.
+    """
+    if nice <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        if os.getpriority(os.PRIO_PROCESS, 0) < nice:
+            os.setpriority(os.PRIO_PROCESS, 0, min(nice, 19))
+    except OSError as exc:  # not permitted here: embedding just keeps its priority
+        log.debug("could not lower the embedding priority: %s", exc)
 
 
 class IndexBusyError(RuntimeError):
@@ -272,6 +289,8 @@ class Indexer:
                 )
             done = len(wanted) - len(missing)
             db.set_meta(VECTORS_STORED, str(done))
+            if missing:
+                lower_priority(self.settings.embed_nice)
             self.progress.start("embed", len(missing))
             for start in range(0, len(missing), EMBED_BATCH):
                 batch = missing[start : start + EMBED_BATCH]

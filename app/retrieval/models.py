@@ -8,7 +8,7 @@ from typing import Any, Literal
 Lane = Literal["lexical", "dense", "symbol", "path"]
 LANES: tuple[Lane, ...] = ("lexical", "dense", "symbol", "path")
 RerankMode = Literal["none", "features", "cross-encoder"]
-GroupBy = Literal["file", "chunk"]
+GroupBy = Literal["file", "chunk", "auto"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,8 +21,9 @@ class SearchOptions:
     """Add definitions, callers and callees of the top hits from the code graph."""
     rerank: RerankMode = "features"
     group_by: GroupBy = "chunk"
-    """'chunk': plain chunk ranking (the default, by measurement); 'file': further chunks of an
-    already-listed file are pushed down (``Settings.file_decay``)."""
+    """'chunk': plain chunk ranking; 'file': files ordered by their evidence, each file's best
+    chunk before any file's second (``Settings.file_decay``, ``file_support``); 'auto':
+    'chunk' for symbol lookups, 'file' for questions."""
     mmr: float | None = None
     """Maximal-marginal-relevance weight in [0, 1] applied after reranking (``None``: off);
     lower values favour diversity over relevance (``app.retrieval.mmr``). Off by default: on the

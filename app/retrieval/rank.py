@@ -186,17 +186,31 @@ def feature_score(features: Mapping[str, float], weights: Mapping[str, float]) -
     return math.exp(base - damp)
 
 
-def diversify(cands: list[Candidate], decay: float) -> list[Candidate]:
-    """Order by score, multiplying the n-th best chunk of each file by ``decay ** n``.
+def diversify(cands: list[Candidate], decay: float, support: float = 0.0) -> list[Candidate]:
+    """Order files by their evidence, then list each file's best chunk before any second one.
 
-    Picking greedily with the decay applied gives exactly this order, since a file's chunks are
-    always taken best first.
+    A file's score is its best chunk's score times ``1 + support * log(n)``, ``n`` counting its
+    chunks that score at least half its best (a file that answers with several parts of itself
+    is more likely the one a question is about than a file with one lucky chunk). Each file's
+    best chunk takes its file's score; its n-th next chunk the chunk's own score times
+    ``decay ** n`` (0: every file once before any file twice). With ``support`` 0 this is the
+    score order with the n-th best chunk of each file multiplied by ``decay ** n``.
     """
     pool = sorted(cands, key=lambda c: (-c.score, c.meta.id))
+    best: dict[str, float] = {}
+    backing: dict[str, int] = defaultdict(int)
+    for c in pool:
+        top = best.setdefault(c.meta.path, c.score)
+        if c.score >= 0.5 * top:
+            backing[c.meta.path] += 1
     seen: dict[str, int] = defaultdict(int)
     order = {}
     for i, c in enumerate(pool):
-        c.score *= decay ** seen[c.meta.path]
-        seen[c.meta.path] += 1
+        path = c.meta.path
+        if seen[path] == 0:
+            c.score = best[path] * (1.0 + support * math.log(backing[path]))
+        else:
+            c.score *= decay ** seen[path]
+        seen[path] += 1
         order[c.meta.id] = i
     return sorted(pool, key=lambda c: (-c.score, order[c.meta.id]))

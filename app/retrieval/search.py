@@ -206,14 +206,19 @@ class Searcher:
         configured = None if self.settings.no_embed else self.services.embedder.model_id
         mismatch = bool(model and configured and model != configured and not lagging)
         dense = bool(model) and not self.settings.no_embed and not lagging and not mismatch
-        if dense and model and self.settings.dense_search == "chroma":
-            from app.index.stores.vectors import VectorStore
-
-            vectors = VectorStore(self.services.layout.chroma, model, url=self.settings.chroma_url)
         catalog = Catalog(db, graph)
         if dense and model:
             catalog.load_vectors(db, model)
-            dense = catalog.vector_matrix is not None
+            # the scan needs every chunk's vector in the cache; Chroma answers otherwise
+            short = len(catalog.vector_ids) < len(catalog.chunks)
+            if short or self.settings.dense_search == "chroma":
+                from app.index.stores.vectors import VectorStore
+
+                url = self.settings.chroma_url
+                vectors = VectorStore(self.services.layout.chroma, model, url=url)
+                if short:
+                    log.info("vector cache holds %d of %d chunks: dense lane from Chroma",
+                             len(catalog.vector_ids), len(catalog.chunks))  # fmt: skip
         coverage = CoverageScorer(self._texts_from(db), db.doc_freq, len(catalog.chunks))
         reasons = []
         if not graph_is_current(db, self.services.layout, self.settings.callgraph_max_work):
@@ -334,8 +339,12 @@ class Searcher:
             file_sims = st.catalog.file_similarity(vec) if vec is not None else {}
             compute_features(cands, q, st.catalog, pool.path_scores, cover, file_sims)
             self._reranker_for(options).rerank(q, cands, self.texts)
-            if options.group_by == "file":
-                ordered = diversify(cands, self.settings.file_decay)
+            group = options.group_by
+            if group == "auto":  # lookups want the definition first, questions the files
+                group = "chunk" if q.is_symbol else "file"
+            if group == "file":
+                s = self.settings
+                ordered = diversify(cands, s.file_decay, s.file_support)
             else:
                 ordered = sorted(cands, key=lambda c: (-c.score, c.meta.id))
             if options.mmr is not None:

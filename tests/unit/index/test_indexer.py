@@ -287,3 +287,27 @@ def test_chunks_are_cut_to_a_smaller_embedder_window(tmp_path):
         db.close()
     assert len(chunks) > 3
     assert max(emb.count_tokens(c.embed_text) for c in chunks) <= 24
+
+
+def test_embedding_yields_the_cpu_and_a_noop_run_does_not(tmp_path):
+    """The thread that embeds runs at ``embed_nice`` (a searcher elsewhere gets the cores
+    first); the thread of a run with nothing to embed keeps its priority. Threads: the nice
+    value of a Linux thread is its own, so the test's thread is never touched."""
+    import os
+    import threading
+
+    root = write_tree(tmp_path / "repo", REPO)
+    seen: dict[str, int] = {}
+
+    def run(name: str, nice: int) -> None:
+        Indexer(root, Settings(index_dir=tmp_path / "idx", embed_nice=nice),
+                embedder=FakeEmbedder()).run()  # fmt: skip
+        seen[name] = os.getpriority(os.PRIO_PROCESS, 0)
+
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    for name, nice in (("embeds", 7), ("no-op", 7)):
+        t = threading.Thread(target=run, args=(name, nice))
+        t.start()
+        t.join()
+    assert seen == {"embeds": max(before, 7), "no-op": before}
+    assert os.getpriority(os.PRIO_PROCESS, 0) == before

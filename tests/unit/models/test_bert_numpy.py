@@ -53,7 +53,7 @@ def test_the_embedder_embeds_queries_without_torch(minilm):
 
 
 def test_query_and_document_paths_agree(minilm):
-    emb = Embedder("minilm")
+    emb = Embedder("minilm", precision="float32")
     text = "compute the shortest path between two nodes"
     assert np.abs(emb.encode_query(text) - emb.encode([text])[0]).max() < 1e-4
 
@@ -78,7 +78,7 @@ def test_models_it_cannot_run_fall_back_to_torch(tmp_path, minilm):
 def test_the_int8_variant_is_its_own_model_with_close_vectors():
     """Another model id (its own vectors, cache and collection), quantized linear layers, and
     vectors near float32's: per-channel int8 keeps cosine above 0.95 on code."""
-    fp32, int8 = Embedder("minilm"), Embedder("minilm-int8")
+    fp32, int8 = Embedder("minilm", precision="float32"), Embedder("minilm-int8")
     assert int8.model_id == "minilm-int8" and int8.int8 and not fp32.int8
     assert int8.path == fp32.path
     texts = ["def save_user(db, user):\n    db.insert(user)\n    return user.id\n",
@@ -87,3 +87,23 @@ def test_the_int8_variant_is_its_own_model_with_close_vectors():
     assert (a * b).sum(axis=1).min() > 0.95
     assert "int8" in int8.runs_on and "float32" in fp32.runs_on
     assert any("quantized.dynamic" in type(m).__module__ for m in int8.model.modules())
+
+
+def test_bfloat16_documents_share_the_float32_model():
+    """bfloat16 is a precision, not another model: same id, same vectors to ~1e-3, unit length
+    in float32; 'auto' picks it only where the CPU computes in bfloat16."""
+    from app.models.embedder import native_bf16_cpu
+
+    fp32 = Embedder("minilm", precision="float32")
+    bf16 = Embedder("minilm", precision="bfloat16")
+    assert bf16.model_id == fp32.model_id == "minilm"
+    texts = ["def save_user(db, user):\n    db.insert(user)\n", "retry with backoff " * 30]
+    a, b = fp32.encode(texts), bf16.encode(texts)
+    assert (a * b).sum(axis=1).min() > 0.995
+    assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-6)
+    assert "bfloat16" in bf16.runs_on and "float32" in fp32.runs_on
+    auto = Embedder("minilm")
+    assert auto.bfloat16("cpu") == native_bf16_cpu()
+    assert not Embedder("minilm-int8").bfloat16("cpu")
+    with pytest.raises(ValueError, match="embed precision 'half'"):
+        Embedder("minilm", precision="half")

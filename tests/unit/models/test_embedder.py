@@ -17,7 +17,7 @@ SAMPLES = [
 
 @pytest.fixture(scope="module")
 def embedder():
-    return Embedder("minilm")
+    return Embedder("minilm", precision="float32")
 
 
 def test_line_memoised_count_equals_whole_text_count(embedder):
