@@ -12,8 +12,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from graphs import Deps, QuestionContext, build_question_graph
-from graphs.state import turn_start
+from graphs import Deps, QuestionContext
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -126,6 +125,8 @@ class Assistant:
     def graph(self) -> Any:
         """The compiled question graph with this repository's services injected."""
         saver = self.checkpointer  # a thread store that is down fails before a model loads
+        from graphs.builder import build_question_graph
+
         return build_question_graph(self.deps(), checkpointer=saver)
 
     def ask(
@@ -202,6 +203,8 @@ class Assistant:
         payload: Any = {"question": question}
         if _broken_turn(snapshot, question):
             # the same question again after a failure: go on from the step that broke
+            from graphs.state import turn_start
+
             payload, trace0 = None, turn_start(before.get("trace", []))
         pending: dict[str, Any] | None = None
         while True:

@@ -10,7 +10,7 @@ import bisect
 import math
 import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -74,8 +74,32 @@ class FileFlags:
     compat: bool
 
 
-def file_flags(path: str) -> FileFlags:
-    """Classify ``path`` as test, example/docs, re-export, ``.d.ts`` stub or compat shim."""
+_VERSION_DIR = re.compile(r"^v(\d+)$", re.I)
+
+
+def superseded(paths: Iterable[str]) -> set[str]:
+    """The paths inside an old copy of an API kept beside a newer one: ``v3/`` next to ``v4/``.
+
+    Never hidden: ranking treats them like a compat tree (pushed below the current copy).
+    """
+    versions: dict[str, set[int]] = defaultdict(set)
+    marked: list[tuple[str, str, int]] = []
+    for path in paths:
+        parts = path.split("/")[:-1]
+        for i, part in enumerate(parts):
+            m = _VERSION_DIR.match(part)
+            if m:
+                parent = "/".join(parts[:i])
+                versions[parent].add(int(m.group(1)))
+                marked.append((path, parent, int(m.group(1))))
+    return {path for path, parent, v in marked if v < max(versions[parent])}
+
+
+def file_flags(path: str, *, superseded: bool = False) -> FileFlags:
+    """Classify ``path`` as test, example/docs, re-export, ``.d.ts`` stub or compat shim.
+
+    ``superseded``: the file is in an old version folder beside a newer one (a compat copy).
+    """
     parts = path.split("/")
     name = parts[-1]
     dirs = [p.lower() for p in parts[:-1]]
@@ -84,7 +108,7 @@ def file_flags(path: str) -> FileFlags:
         example=any(_EXAMPLE_PART.match(d) for d in dirs),
         reexport=name in _REEXPORT,
         stub=name.endswith(".d.ts") or name.endswith(".pyi"),
-        compat=bool(_COMPAT.search(path)),
+        compat=superseded or bool(_COMPAT.search(path)),
     )
 
 
@@ -203,7 +227,8 @@ class Catalog:
         for d in sorted(self.defs.values(), key=lambda d: (d.path, d.start_line, d.end_line)):
             self._defs_by_path[d.path].append(d)
         self._def_starts = {p: [d.start_line for d in ds] for p, ds in self._defs_by_path.items()}
-        self.flags = {p: file_flags(p) for p in self.by_path}
+        old = superseded(self.by_path)
+        self.flags = {p: file_flags(p, superseded=p in old) for p in self.by_path}
         self.path_words = {p: path_tokens(p) for p in self.by_path}
         df: dict[str, int] = defaultdict(int)
         for words in self.path_words.values():

@@ -209,6 +209,8 @@ def diversify(cands: list[Candidate], decay: float, support: float = 0.0) -> lis
         path = c.meta.path
         if seen[path] == 0:
             c.score = best[path] * (1.0 + support * math.log(backing[path]))
+            if support and backing[path] > 1:
+                c.features["file_chunks"] = float(backing[path])  # shown by --explain
         else:
             c.score *= decay ** seen[path]
         seen[path] += 1

@@ -15,10 +15,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from app.index.indexer import VECTORS_STORED, VECTORS_SYNCED
 from app.retrieval import mmr
@@ -27,6 +25,7 @@ from app.retrieval.coverage import CoverageScorer
 from app.retrieval.expand import apply_prior, expand
 from app.retrieval.lanes import LaneResult, dense_lane, lexical_lane, path_lane, symbol_lane
 from app.retrieval.models import LANES, Hit, SearchOptions
+from app.retrieval.pool import Pool
 from app.retrieval.query import QueryInfo, analyse
 from app.retrieval.rank import Candidate, compute_features, diversify, fuse
 from app.retrieval.rerankers import CrossEncoderReranker, FeatureReranker, FusionOrder, Reranker
@@ -58,65 +57,6 @@ class _Loaded:
     """``embed_model`` and ``vectors_synced`` when loaded: a finished embedding changes them."""
     degraded: str | None = None
     """Why some lanes are missing or partial (see :meth:`Searcher.degraded`), else None."""
-
-
-@dataclass(slots=True)
-class Pool:
-    """Fused candidates of one or more queries, with the evidence ranking needs later."""
-
-    cands: dict[str, Candidate] = field(default_factory=dict)
-    path_scores: dict[str, float] = field(default_factory=dict)
-    vector: np.ndarray | None = None
-    """The (first) query's embedding, for file-level similarity."""
-
-    def add(self, c: Candidate) -> None:
-        """Merge ``c``: fused scores add up; each lane keeps its best rank and score."""
-        have = self.cands.get(c.meta.id)
-        if have is None:
-            self.cands[c.meta.id] = c
-            return
-        have.fused += c.fused
-        for lane, rank in c.ranks.items():
-            if rank < have.ranks.get(lane, rank + 1):
-                have.ranks[lane] = rank
-                have.scores[lane] = c.scores.get(lane, 0.0)
-
-    def to_state(self) -> dict[str, Any]:
-        """Return plain values (JSON-ready) for a graph state or a checkpoint."""
-        return {
-            "cands": [
-                {
-                    "id": c.meta.id,
-                    "fused": c.fused,
-                    "ranks": dict(c.ranks),
-                    "scores": dict(c.scores),
-                    "expanded": c.expanded,
-                    "prior": c.prior,
-                }
-                for c in self.cands.values()
-            ],
-            "path_scores": dict(self.path_scores),
-            "vector": None if self.vector is None else [float(x) for x in self.vector],
-        }
-
-    @classmethod
-    def from_state(cls, data: Mapping[str, Any], catalog: Catalog) -> Pool:
-        """Rebuild from :meth:`to_state` against ``catalog``."""
-        pool = cls(path_scores=dict(data.get("path_scores", {})))
-        vec = data.get("vector")
-        pool.vector = None if vec is None else np.asarray(vec, dtype=np.float32)
-        for d in data.get("cands", ()):
-            meta = catalog.chunks.get(d["id"])
-            if meta is not None:
-                pool.cands[meta.id] = Candidate(
-                    meta,
-                    ranks=dict(d["ranks"]),
-                    scores=dict(d["scores"]),
-                    fused=float(d["fused"]),
-                    expanded=bool(d["expanded"]),
-                    prior=float(d.get("prior", 0.0)),
-                )
-        return pool
 
 
 class Searcher:

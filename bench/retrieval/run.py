@@ -46,10 +46,12 @@ STAGES: dict[str, SearchOptions] = {
     "expand": RUNGS["+graph"],
     "rerank": RUNGS["+rerank"],
     "by-file": SearchOptions(group_by="file"),
+    "auto": SearchOptions(group_by="auto"),
     "mmr": SearchOptions(group_by="chunk", mmr=0.7),
 }
 """The ladder. ``rerank`` is the default pipeline (``SearchOptions()``); ``by-file`` adds
-``--group-by file`` (one chunk per file first); ``mmr`` reorders the reranked top by maximal
+``--group-by file`` (one chunk per file first); ``auto`` chunk order for symbol lookups and
+file order for questions; ``mmr`` reorders the reranked top by maximal
 marginal relevance (``--mmr``)."""
 
 

@@ -16,6 +16,9 @@ from prompts import render
 
 _CONTEXT_LINES = 60
 """Longest evidence excerpt shown to the model (lines)."""
+EVIDENCE_ORDER = "chunk"
+"""The answer's evidence is gathered in plain chunk order, as the answer benchmark measured it
+(search results default to file order; not yet measured for answers)."""
 
 
 def _queries(state: QuestionState) -> list[str]:
@@ -59,7 +62,8 @@ def rerank(
     question = state.get("target") if state.get("route") == "symbol" else state.get("standalone")
     if state.get("hint"):
         question = state["hint"]  # the human's words are the better query: rank and judge by them
-    ranked = deps.searcher.rank(question or "", pool, deps.searcher.default_options())
+    options = deps.searcher.default_options(group_by=EVIDENCE_ORDER)
+    ranked = deps.searcher.rank(question or "", pool, options)
     hits = deps.searcher.hits(ranked, context_of(runtime).k)
     texts = deps.texts([h.chunk_id for h in hits])
     records, context = [], []

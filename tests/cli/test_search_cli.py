@@ -102,7 +102,7 @@ def test_search_options_reach_the_engine(repo):
     [
         ("--lanes", "foo", "unknown lane(s) foo; choose from lexical, dense, symbol, path"),
         ("--lanes", ",", "unknown lane(s) (none)"),
-        ("--group-by", "module", "--group-by must be 'file' or 'chunk'"),
+        ("--group-by", "module", "--group-by must be 'file', 'chunk' or 'auto'"),
         ("--rerank", "magic", "--rerank must be features, none or cross-encoder"),
         ("-k", "0", "Invalid value"),
     ],

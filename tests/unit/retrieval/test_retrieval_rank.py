@@ -257,6 +257,29 @@ def test_diversify_pushes_a_files_second_chunk_below_another_files_first():
     assert a1.score == 1.0 and b1.score == 0.5
 
 
+def test_a_file_backed_by_several_strong_chunks_outranks_one_lucky_chunk():
+    """file_support: b.py answers with three strong chunks, a.py with one slightly better."""
+    cands = [_cand("a.py", 1, 1.0), _cand("a.py", 9, 0.2),
+             _cand("b.py", 1, 0.9), _cand("b.py", 5, 0.8), _cand("b.py", 9, 0.5)]  # fmt: skip
+    plain = diversify([_cand(c.meta.path, c.meta.start_line, c.score) for c in cands], 0.0)
+    assert [c.meta.id for c in plain][:2] == ["a.py:1", "b.py:1"]
+    order = diversify(cands, decay=0.0, support=0.5)
+    assert [c.meta.id for c in order][:2] == ["b.py:1", "a.py:1"]
+    assert order[0].score == pytest.approx(0.9 * (1 + 0.5 * math.log(3)))  # all >= half of 0.9
+    assert order[1].score == 1.0  # a.py's 0.2 chunk is not support
+    assert order[0].features == {"file_chunks": 3.0} and order[1].features == {}
+
+
+def test_old_version_folders_beside_a_newer_one_are_compat_copies():
+    from app.retrieval.catalog import superseded
+
+    paths = ["api/v3/client.py", "api/v4/client.py", "api/v4/auth/token.py", "v1/a.go",
+             "v2/a.go", "lib/v8/only.js", "vendor_list.py"]  # fmt: skip
+    assert superseded(paths) == {"api/v3/client.py", "v1/a.go"}
+    assert file_flags("api/v3/client.py", superseded=True).compat
+    assert not file_flags("api/v4/client.py").compat
+
+
 def test_diversify_third_chunk_gets_decay_squared_and_no_decay_keeps_order():
     cands = [_cand("a.py", i, 1.0 - i / 10) for i in range(3)]
     order = diversify(cands, decay=0.5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -172,15 +173,21 @@ def test_group_by_file_gives_distinct_files_first(billing):
     assert len({h.path for h in files}) == 3
     assert files[0].path == "billing/invoice.py"
     assert {"billing/report.py", "mail/send.py"} <= {h.path for h in files}
-    # a file's n-th chunk keeps file_decay ** n of its score
+    # a file's best chunk carries the file's score (its strong chunks, shown by --explain, add
+    # file_support * log(n)); its n-th next chunk keeps file_decay ** n of its own score
     options = SearchOptions(k=50, group_by="chunk")
     plain = {h.chunk_id: h.score for h in billing.search("invoice", options)}
     grouped = billing.search("invoice", SearchOptions(k=50, group_by="file"))
     nth = [h for h in grouped if h.path == "billing/invoice.py"]
     assert len(nth) == 4
-    decay = billing.settings.file_decay
-    for n, h in enumerate(nth):
-        assert h.score == pytest.approx(plain[h.chunk_id] * decay**n)
+    s = billing.settings
+    backing = nth[0].features["file_chunks"]
+    assert backing == sum(plain[h.chunk_id] >= 0.5 * plain[nth[0].chunk_id] for h in nth) > 1
+    assert nth[0].score == pytest.approx(
+        plain[nth[0].chunk_id] * (1 + s.file_support * math.log(backing))
+    )
+    for n, h in enumerate(nth[1:], start=1):
+        assert h.score == pytest.approx(plain[h.chunk_id] * s.file_decay**n)
 
 
 def test_source_file_outranks_the_same_code_in_a_test_file(billing):
