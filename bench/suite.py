@@ -10,6 +10,8 @@ Steps, each a child process writing its own JSON (+ Markdown) into the results f
   (skipped with a note where that folder is absent).
 * retrieval: the ladder on the test half of 6 real libraries (Python, JS, TS, Go, Rust);
   quick: requests, axios, cobra (Python, JS, Go).
+* retrieval-nl: 160 natural-language questions written from the code of 8 repositories (docs
+  left in), scored by file credit, dev and test halves, chunk vs file order (quick: 3 corpora).
 * index: cold index of ``rich`` (2.3k chunks; quick: ``pathspec``, 300) against the bare
   embedder on a seeded 25% (quick: 50%) sample of the same texts, then no-op and
   one-file-changed re-index; the indexing process's peak RSS.
@@ -69,6 +71,10 @@ def steps(quick: bool, results: Path) -> dict[str, list[str]]:
         "retrieval": [
             PY, str(HERE / "retrieval" / "run.py"), "--fetch", "--split", "test",
             "--corpora", corpora, "--out", str(results / "retrieval.json"),
+        ],
+        "retrieval-nl": [
+            PY, str(HERE / "retrieval" / "nl.py"), "--out", str(results / "retrieval_nl.json"),
+            *(["--corpora", "requests,axios,cobra"] if quick else []),
         ],
         "index": [
             PY, str(HERE / "index_bench.py"), "--packages", package, "--reindex-from-cold",

@@ -319,9 +319,10 @@ def readme_section(results: Path) -> str:
 
         lines.append(
             f"- **Retrieval** ({len(ret['corpora'])} real libraries in {', '.join(langs)}, docs "
-            f"stripped, {n} held-out queries): NDCG@10 {nd('rerank')} for the default pipeline, "
-            f"against {nd('bm25')} for BM25 alone, {nd('dense')} for dense alone and "
-            f"{nd('hybrid')} for the fused lanes; file Recall@10 "
+            f"stripped, {n} held-out queries, span credit): NDCG@10 {nd('rerank')} for the full "
+            f"pipeline in chunk order ({nd('by-file')} in the default file order, which this "
+            f"span-level score penalises), against {nd('bm25')} for BM25 alone, {nd('dense')} "
+            f"for dense alone and {nd('hybrid')} for the fused lanes; file Recall@10 "
             f"{st['rerank']['summary']['mean']['r@10']:.3f}." if "rerank" in st else ""
         )
     nl = _load(results, "retrieval_nl.json")
