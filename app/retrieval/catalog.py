@@ -188,6 +188,7 @@ class Catalog:
         self.file_paths: list[str] = []
         self.file_matrix: np.ndarray | None = None
         self._file_row: dict[str, int] = {}
+        self._centrality: dict[str, float] | None = None
         self.vector_ids: list[str] = []
         self.vector_matrix: np.ndarray | None = None
         self.chunks: dict[str, ChunkMeta] = {}
@@ -330,6 +331,18 @@ class Catalog:
             return {}
         sims = np.einsum("ij,j->i", self.file_matrix, np.asarray(vector, dtype=np.float32))
         return ArrayView(self._file_row, sims)
+
+    def file_centrality(self, graph: CodeGraph) -> Mapping[str, float]:
+        """Each file's share of the call graph's PageRank (its symbols' sum), max 1 (cached)."""
+        if self._centrality is None:
+            sums: dict[str, float] = defaultdict(float)
+            for qualname, rank in graph.pagerank().items():
+                d = self.defs.get(qualname)
+                if d is not None:
+                    sums[d.path] += rank
+            top = max(sums.values(), default=0.0) or 1.0
+            self._centrality = {p: v / top for p, v in sums.items()}
+        return self._centrality
 
     def chunk_at(self, path: str, line: int) -> ChunkMeta | None:
         """Return the smallest chunk of ``path`` that contains ``line``."""

@@ -186,7 +186,12 @@ def feature_score(features: Mapping[str, float], weights: Mapping[str, float]) -
     return math.exp(base - damp)
 
 
-def diversify(cands: list[Candidate], decay: float, support: float = 0.0) -> list[Candidate]:
+def diversify(
+    cands: list[Candidate],
+    decay: float,
+    support: float = 0.0,
+    central: Mapping[str, float] | None = None,
+) -> list[Candidate]:
     """Order files by their evidence, then list each file's best chunk before any second one.
 
     A file's score is its best chunk's score times ``1 + support * log(n)``, ``n`` counting its
@@ -209,6 +214,8 @@ def diversify(cands: list[Candidate], decay: float, support: float = 0.0) -> lis
         path = c.meta.path
         if seen[path] == 0:
             c.score = best[path] * (1.0 + support * math.log(backing[path]))
+            if central:
+                c.score *= 1.0 + central.get(path, 0.0)
             if support and backing[path] > 1:
                 c.features["file_chunks"] = float(backing[path])  # shown by --explain
         else:

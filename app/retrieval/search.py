@@ -284,7 +284,12 @@ class Searcher:
                 group = "chunk" if q.is_symbol else "file"
             if group == "file":
                 s = self.settings
-                ordered = diversify(cands, s.file_decay, s.file_support)
+                central = None
+                how = q.text.lower().lstrip().startswith(("how ", "trace ", "explain "))
+                if s.file_centrality and how:
+                    shares = st.catalog.file_centrality(st.graph)
+                    central = {p: s.file_centrality * v for p, v in shares.items()}
+                ordered = diversify(cands, s.file_decay, s.file_support, central)
             else:
                 ordered = sorted(cands, key=lambda c: (-c.score, c.meta.id))
             if options.mmr is not None:

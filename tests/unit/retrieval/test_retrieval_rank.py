@@ -270,6 +270,29 @@ def test_a_file_backed_by_several_strong_chunks_outranks_one_lucky_chunk():
     assert order[0].features == {"file_chunks": 3.0} and order[1].features == {}
 
 
+def test_a_central_file_can_lift_its_rank_for_how_it_works_questions():
+    cands = [_cand("util.py", 1, 1.0), _cand("core.py", 1, 0.9)]
+    order = diversify(cands, decay=0.0, central={"core.py": 0.25, "util.py": 0.0})
+    assert [c.meta.path for c in order] == ["core.py", "util.py"]
+    assert order[0].score == pytest.approx(0.9 * 1.25)
+
+
+def test_file_centrality_is_each_files_share_of_pagerank(tmp_path):
+    from tests.unit.retrieval.test_retrieval_lanes import REPO, make_searcher
+
+    searcher = make_searcher(tmp_path, REPO)
+    st = searcher._state()
+    central = st.catalog.file_centrality(st.graph)
+    assert max(central.values()) == 1.0 and min(central.values()) >= 0.0
+    assert set(central) <= set(st.catalog.by_path)
+    ranks = st.graph.pagerank()
+    top = max(central, key=lambda p: central[p])
+    sums = {p: sum(r for q, r in ranks.items() if st.catalog.defs.get(q) and
+                   st.catalog.defs[q].path == p) for p in central}  # fmt: skip
+    assert top == max(sums, key=lambda p: sums[p])
+    searcher.reload()
+
+
 def test_old_version_folders_beside_a_newer_one_are_compat_copies():
     from app.retrieval.catalog import superseded
 
