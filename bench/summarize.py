@@ -343,6 +343,15 @@ def readme_section(results: Path) -> str:
             f"{runs['bm25']['test']['ndcg@10']} for BM25 alone; dev half {split('file', 'dev')} "
             "(`bench/results/retrieval_nl.md`)."
         )
+        full = _load(results, "retrieval_nl_full.json")
+        if full.get("runs"):
+            fr = full["runs"]
+            lines.append(
+                f"  The same questions over the whole trees (tests, docs, changelogs, bundles): "
+                f"test NDCG@10 {fr['file']['test']['ndcg@10']} in file order, "
+                f"{fr['chunk']['test']['ndcg@10']} in chunk order, {fr['bm25']['test']['ndcg@10']} "
+                "for BM25 (`bench/results/retrieval_nl_full.md`)."
+            )
     idx = _load(results, "index.json")
     if idx.get("cold"):
         c = idx["cold"]

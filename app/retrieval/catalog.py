@@ -29,6 +29,10 @@ _TEST_FILE = re.compile(
     r"(^test_.*|.*_test\.\w+$|.*\.(test|spec)\.\w+$|^conftest\.py$|.*_tests?\.rs$|.*Tests?\.java$)"
 )
 _EXAMPLE_PART = re.compile(r"^(examples?|samples?|demos?|docs|documentation|benchmarks?|bench)$")
+_CHANGELOG = re.compile(
+    r"^(change_?log|changes|history|news|releases?)(\.(md|markdown|rst|txt))?$", re.I
+)
+"""Release notes name every feature once: they match questions without answering them."""
 _COMPAT = re.compile(r"(compat|legacy|deprecated|_vendor|vendor|polyfills?|shims?)", re.I)
 _REEXPORT = frozenset({"__init__.py", "index.js", "index.ts", "index.mjs", "mod.rs", "lib.rs"})
 
@@ -105,9 +109,9 @@ def file_flags(path: str, *, superseded: bool = False) -> FileFlags:
     dirs = [p.lower() for p in parts[:-1]]
     return FileFlags(
         test=any(_TEST_PART.match(d) for d in dirs) or bool(_TEST_FILE.match(name)),
-        example=any(_EXAMPLE_PART.match(d) for d in dirs),
+        example=any(_EXAMPLE_PART.match(d) for d in dirs) or bool(_CHANGELOG.match(name)),
         reexport=name in _REEXPORT,
-        stub=name.endswith(".d.ts") or name.endswith(".pyi"),
+        stub=name.endswith((".d.ts", ".d.cts", ".d.mts", ".pyi")),
         compat=superseded or bool(_COMPAT.search(path)),
     )
 

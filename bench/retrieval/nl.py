@@ -52,6 +52,21 @@ EXTRA = (
                    why="Node web framework: router, layers, request/response helpers."),
 )  # fmt: skip
 CORPORA = {c.name: c for c in (*corpora.MANIFEST, *EXTRA)}
+FULL = corpora.CACHE / "full"
+"""Whole trees as users have them (``--full``): tests, docs, README, built bundles."""
+FULL_ROOTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "click": ("click-8.1.7", "src/", ()),
+    "requests": ("requests-2.32.3", "src/", ()),
+    "flask": ("flask-3.0.3", "src/", ()),
+    "axios": ("package", "", ()),
+    "express": ("package", "", ()),
+    "rxjs": ("package", "src/", ("dist",)),
+    "cobra": ("usr/share/gocode/src/github.com/spf13/cobra", "", ()),
+    "serde_json": ("usr/share/cargo/registry/serde_json-1.0.87", "", ()),
+}
+"""Per corpus: the folder of the unpacked archive that is the tree, the prefix the question
+sets' paths get inside it, and top-level folders left out (rxjs's npm build output, which a
+checkout does not have; axios commits its ``dist/`` bundles, so they stay)."""
 RUNS: dict[str, SearchOptions] = {
     "bm25": SearchOptions(lanes=("lexical",), expand=False, rerank="none", group_by="chunk"),
     "chunk": SearchOptions(group_by="chunk"),
@@ -62,10 +77,16 @@ RUNS: dict[str, SearchOptions] = {
 per file first; ``auto``: chunk order for symbol lookups, file order for questions."""
 
 
-def load(name: str) -> list[dict[str, Any]]:
-    """Return the questions of corpus ``name`` with their split."""
+def load(name: str, full: bool = False) -> list[dict[str, Any]]:
+    """Return the questions of corpus ``name`` with their split (paths of the whole tree when
+    ``full``)."""
     rows = [json.loads(line) for line in (SETS / f"{name}.jsonl").read_text().splitlines()
             if line.strip()]  # fmt: skip
+    if full:
+        prefix = FULL_ROOTS[name][1]
+        for row in rows:
+            row["primary"] = [prefix + p for p in row["primary"]]
+            row["secondary"] = [prefix + p for p in row.get("secondary", [])]
     seen: dict[str, int] = {}
     for row in sorted(rows, key=lambda r: r["id"]):
         n = seen[row["category"]] = seen.get(row["category"], 0) + 1
@@ -93,14 +114,38 @@ def recall(paths: Sequence[str], primary: Sequence[str], k: int = K) -> float:
     return sum(p in top for p in primary) / len(primary) if primary else 0.0
 
 
-def searcher_for(name: str) -> tuple[Any, dict[str, Any]]:
+def full_tree(name: str) -> Path:
+    """Unpack corpus ``name``'s whole tree once into ``FULL/<name>``."""
+    import shutil
+    import tempfile
+
+    target = FULL / name
+    if (target / ".nl-full").exists():
+        return target
+    folder, _, skip = FULL_ROOTS[name]
+    archive = corpora._download(CORPORA[name])
+    with tempfile.TemporaryDirectory(dir=corpora.CACHE) as tmp:
+        corpora._unpack(archive, Path(tmp))
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(Path(tmp) / folder, target, symlinks=True)
+    for part in skip:
+        shutil.rmtree(target / part, ignore_errors=True)
+    (target / ".nl-full").write_text(CORPORA[name].version)
+    return target
+
+
+def searcher_for(name: str, full: bool = False) -> tuple[Any, dict[str, Any]]:
     """Index corpus ``name`` (incrementally, under its own home) and return a Searcher."""
     from app.retrieval.search import Searcher
     from app.services import Services
     from app.settings import Settings
 
-    corpora.fetch(CORPORA[name])
-    services = Services(corpora.SOURCES / name, Settings(home=HOME, progress=False))
+    if full:
+        root, home = full_tree(name), HOME.with_name("home-nl-full")
+    else:
+        corpora.fetch(CORPORA[name])
+        root, home = corpora.SOURCES / name, HOME
+    services = Services(root, Settings(home=home, progress=False))
     t0 = time.perf_counter()
     report = services.index()
     stats = {"files": report.files, "chunks": report.chunks,
@@ -145,15 +190,15 @@ def summarise(per_corpus: dict[str, list[dict[str, Any]]], split: str) -> dict[s
     return out
 
 
-def run(names: Sequence[str], runs: Sequence[str]) -> dict[str, Any]:
+def run(names: Sequence[str], runs: Sequence[str], full: bool = False) -> dict[str, Any]:
     """Index each corpus, search every question under each run, return the document."""
     meta = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "corpora": list(names),
-            "k": K}  # fmt: skip
+            "k": K, "trees": "whole" if full else "source folders"}  # fmt: skip
     doc: dict[str, Any] = {"meta": meta, "corpora": {}, "runs": {}}
     per_run: dict[str, dict[str, list[dict[str, Any]]]] = {r: {} for r in runs}
     for name in names:
-        searcher, stats = searcher_for(name)
-        rows = load(name)
+        searcher, stats = searcher_for(name, full)
+        rows = load(name, full)
         doc["corpora"][name] = stats | {"language": CORPORA[name].language,
                                         "queries": len(rows)}  # fmt: skip
         for run_name in runs:
@@ -180,7 +225,8 @@ def markdown(doc: dict[str, Any]) -> str:
     """The tables of ``retrieval_nl.json``."""
     lines = [
         f"# Natural-language retrieval, file credit (k={doc['meta']['k']}; "
-        f"{len(doc['corpora'])} corpora; NDCG@10 mean over corpora)",
+        f"{len(doc['corpora'])} corpora, {doc['meta'].get('trees', 'source folders')}; "
+        "NDCG@10 mean over corpora)",
         "",
         "| run | split | NDCG@10 | architecture | semantic | symbol | file R@10 |",
         "|---|---|---:|---:|---:|---:|---:|",
@@ -207,9 +253,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpora", default=",".join(sorted(p.stem for p in SETS.glob("*.jsonl"))))
     ap.add_argument("--runs", default="bm25,chunk,file,auto")
-    ap.add_argument("--out", type=Path, default=RESULTS / "retrieval_nl.json")
+    ap.add_argument(
+        "--full", action="store_true", help="whole trees (tests, docs, bundles), not sources"
+    )
+    ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
-    doc = run(args.corpora.split(","), args.runs.split(","))
+    name = "retrieval_nl_full.json" if args.full else "retrieval_nl.json"
+    args.out = args.out or RESULTS / name
+    doc = run(args.corpora.split(","), args.runs.split(","), args.full)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     slim = {**doc, "runs": {k: {s: v[s] for s in ("dev", "test", "all")}
                             for k, v in doc["runs"].items()}}  # fmt: skip

@@ -26,6 +26,7 @@ from app.retrieval.models import SearchOptions  # noqa: E402
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", default="dev")
+    ap.add_argument("--full", action="store_true", help="whole trees (see nl.py --full)")
     ap.add_argument("--group", default="chunk,file,auto")
     ap.add_argument("--grid", nargs="*", default=["file_support=0,0.25,0.5,1",
                                                   "file_decay=0,0.3"])  # fmt: skip
@@ -33,8 +34,9 @@ def main() -> None:
     names = sorted(p.stem for p in nl.SETS.glob("*.jsonl"))
     loaded: dict[str, tuple[Any, list[dict[str, Any]]]] = {}
     for name in names:
-        searcher, _ = nl.searcher_for(name)
-        rows = [r for r in nl.load(name) if args.split == "all" or r["split"] == args.split]
+        searcher, _ = nl.searcher_for(name, args.full)
+        rows = [r for r in nl.load(name, args.full)
+                if args.split == "all" or r["split"] == args.split]  # fmt: skip
         loaded[name] = (searcher, rows)
     keys = [g.split("=")[0] for g in args.grid]
     values = [[float(v) for v in g.split("=")[1].split(",")] for g in args.grid]

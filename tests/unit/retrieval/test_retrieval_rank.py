@@ -186,12 +186,17 @@ def test_feature_score_is_log_linear_and_damped_by_penalties():
         ("pkg/__init__.py", "reexport"),
         ("types/index.d.ts", "stub"),
         ("pkg/legacy/old.py", "compat"),
+        ("index.d.cts", "stub"),
+        ("History.md", "example"),
+        ("CHANGELOG.md", "example"),
+        ("docs/changes.rst", "example"),
     ],
 )
 def test_file_flags(path, flag):
     flags = file_flags(path)
     assert getattr(flags, flag)
     assert not file_flags("pkg/parser.py").test
+    assert not file_flags("src/history.py").example  # code named like release notes is code
 
 
 def test_feature_reranker_demotes_a_test_file_with_the_same_evidence():
