@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -81,22 +81,49 @@ class FileFlags:
 _VERSION_DIR = re.compile(r"^v(\d+)$", re.I)
 
 
-def superseded(paths: Iterable[str]) -> set[str]:
-    """The paths inside an old copy of an API kept beside a newer one: ``v3/`` next to ``v4/``.
+def importers(graph: CodeGraph) -> dict[str, set[str]]:
+    """For each file, the other files whose imports resolve into it (from the code graph)."""
+    nodes = graph.graph.nodes
+    out: dict[str, set[str]] = defaultdict(set)
+    for u, v, key in graph.graph.edges(keys=True):
+        if key == "imports":
+            src, dst = nodes[u].get("path"), nodes[v].get("path")
+            if src and dst and src != dst:
+                out[dst].add(src)
+    return out
 
-    Never hidden: ranking treats them like a compat tree (pushed below the current copy).
+
+def superseded(
+    paths: Iterable[str], imported: Mapping[str, set[str]] | None = None
+) -> set[str]:
+    """The paths inside the other copies of an API kept in version folders (``v3/``, ``v4/``).
+
+    The current copy is the one the rest of the repository imports most (files outside the
+    version folders importing files inside it); on a tie, the highest version. Never hidden:
+    ranking treats the others like a compat tree (pushed below the current copy).
     """
-    versions: dict[str, set[int]] = defaultdict(set)
     marked: list[tuple[str, str, int]] = []
     for path in paths:
         parts = path.split("/")[:-1]
         for i, part in enumerate(parts):
             m = _VERSION_DIR.match(part)
             if m:
-                parent = "/".join(parts[:i])
-                versions[parent].add(int(m.group(1)))
-                marked.append((path, parent, int(m.group(1))))
-    return {path for path, parent, v in marked if v < max(versions[parent])}
+                marked.append((path, "/".join(parts[:i]), int(m.group(1))))
+                break
+    groups: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for path, parent, v in marked:
+        groups[parent][v].add(path)
+    imported = imported or {}
+    current: dict[str, int] = {}
+    for parent, by_version in groups.items():
+        inside = set().union(*by_version.values())
+
+        def users(v: int, inside: set[str] = inside, by_version: Any = by_version) -> int:
+            return len({u for p in by_version[v] for u in imported.get(p, ()) if u not in inside})
+
+        current[parent] = max(by_version, key=lambda v: (users(v), v))
+    return {path for path, parent, v in marked if len(groups[parent]) > 1
+            and v != current[parent]}  # fmt: skip
 
 
 def file_flags(path: str, *, superseded: bool = False) -> FileFlags:
@@ -232,7 +259,9 @@ class Catalog:
         for d in sorted(self.defs.values(), key=lambda d: (d.path, d.start_line, d.end_line)):
             self._defs_by_path[d.path].append(d)
         self._def_starts = {p: [d.start_line for d in ds] for p, ds in self._defs_by_path.items()}
-        old = superseded(self.by_path)
+        versioned = any(_VERSION_DIR.match(d) for p in self.by_path for d in p.split("/")[:-1])
+        uses = importers(graph) if versioned and graph is not None else None
+        old = superseded(self.by_path, uses)
         self.flags = {p: file_flags(p, superseded=p in old) for p in self.by_path}
         self.path_words = {p: path_tokens(p) for p in self.by_path}
         df: dict[str, int] = defaultdict(int)

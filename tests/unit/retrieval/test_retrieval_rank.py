@@ -308,6 +308,29 @@ def test_old_version_folders_beside_a_newer_one_are_compat_copies():
     assert not file_flags("api/v4/client.py").compat
 
 
+def test_the_copy_the_repository_imports_is_the_current_one(tmp_path):
+    """api/v2 is what the code imports; api/v3 is a newer copy nobody uses yet: v3 ranks as
+    the compat copy (imports from the real code graph)."""
+    from tests.unit.retrieval.test_retrieval_lanes import make_searcher
+
+    client = "def get(url):\n    return fetch(url)\n\n\ndef fetch(url):\n    return url\n"
+    files = {
+        "app.py": "from api.v2.client import get\n\n\ndef main():\n    return get('/')\n",
+        "jobs.py": "from api.v2 import client\n\n\ndef run():\n    return client.get('/x')\n",
+        "api/__init__.py": "",
+        "api/v2/__init__.py": "",
+        "api/v2/client.py": client,
+        "api/v3/__init__.py": "",
+        "api/v3/client.py": client,
+    }
+    searcher = make_searcher(tmp_path, files)
+    cat = searcher._state().catalog
+    assert cat.flags["api/v3/client.py"].compat and not cat.flags["api/v2/client.py"].compat
+    hits = [h.path for h in searcher.search("get a url with the client")]
+    assert hits.index("api/v2/client.py") < hits.index("api/v3/client.py")
+    searcher.reload()
+
+
 def test_diversify_third_chunk_gets_decay_squared_and_no_decay_keeps_order():
     cands = [_cand("a.py", i, 1.0 - i / 10) for i in range(3)]
     order = diversify(cands, decay=0.5)
