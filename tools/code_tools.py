@@ -106,33 +106,23 @@ class CodeTools:
     @_as_text
     def index_status(self) -> str:
         """JSON: is the index ready, how far a background run got, what lags behind."""
-        from app.index.indexer import VECTORS_STORED, VECTORS_SYNCED
-        from app.index.stores.db import IndexDB
+        from app.index.status import index_status
 
         services = self.assistant.services
         run = self.indexing
+        running = run is not None and run.running
         out: dict[str, Any] = {"root": str(services.root), "exists": services.layout.db.exists()}
         if run is not None:
             out["run"] = run.to_json()
             out["state"] = run.state()
-        if out["exists"] and (run is None or run.wait_searchable(0)):
-            db = IndexDB(services.layout.db)
-            try:
-                chunks = db.count("chunks")
-                synced = db.get_meta(VECTORS_SYNCED) != "0"
-                out |= {
-                    "files": len(db.file_rows()),
-                    "chunks": chunks,
-                    "vectors": chunks if synced else int(db.get_meta(VECTORS_STORED) or 0),
-                    "embed_model": db.get_meta("embed_model"),
-                }
-            finally:
-                db.close()
-            out["degraded"] = self.assistant.searcher.degraded()
-        if run is None or not run.running:
-            from app.index.status import index_status
-
-            status = index_status(services.root, services.settings)
+        if run is not None and not run.wait_searchable(0):
+            return _dumps(out)  # the first files are not committed yet: nothing to count
+        status = index_status(services.root, services.settings, compare=not running)
+        if status.exists:
+            out |= {"files": status.files, "chunks": status.chunks, "vectors": status.vectors,
+                    "embed_model": status.embed_model,
+                    "degraded": self.assistant.searcher.degraded()}  # fmt: skip
+        if not running:
             out["fresh"] = status.fresh
             out["stale_files"] = len(status.added) + len(status.changed) + len(status.deleted)
             if status.problem:

@@ -25,6 +25,8 @@ class IndexStatus:
     changed: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     embed_model: str | None = None
+    vectors: int = 0
+    """Chunks whose dense vector is stored (all of them once embedding has finished)."""
     problem: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -32,8 +34,12 @@ class IndexStatus:
         return asdict(self)
 
 
-def index_status(root: Path, settings: Settings) -> IndexStatus:
-    """Return how the index of ``root`` differs from the files on disk."""
+def index_status(root: Path, settings: Settings, *, compare: bool = True) -> IndexStatus:
+    """Return how the index of ``root`` differs from the files on disk.
+
+    ``compare=False`` reads the index's counts only, without walking the repository (for a
+    caller that knows an index run is under way).
+    """
     from app.index.indexer import VECTORS_STORED, VECTORS_SYNCED, walk_repo
 
     root = Path(root).resolve()
@@ -56,6 +62,9 @@ def index_status(root: Path, settings: Settings) -> IndexStatus:
         stored = db.get_meta(VECTORS_STORED) or "0"
     finally:
         db.close()
+    status.vectors = int(stored) if vectors_lag else status.chunks
+    if not compare:
+        return status
     on_disk = {f.path: f.sha for f in walk_repo(root, settings).files}
     status.added = sorted(p for p in on_disk if p not in known)
     status.changed = sorted(p for p, sha in on_disk.items() if p in known and known[p].sha != sha)

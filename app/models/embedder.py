@@ -47,7 +47,6 @@ MPNET_NAMES = ("mpnet", "all-mpnet-base-v2", "sentence-transformers/all-mpnet-ba
 INT8 = "-int8"
 """Suffix of a packaged model's name for its int8 variant: the same weights with every linear
 layer quantized dynamically to int8 (CPU only; on a GPU it runs in float32)."""
-VARIANTS = (INT8,)
 PRECISIONS = ("auto", "float32", "bfloat16")
 
 
@@ -56,10 +55,9 @@ def model_slug(name: str) -> str | None:
 
     ``'minilm'`` or ``'mpnet'``, or either with ``-int8``.
     """
-    for suffix in VARIANTS:
-        if name.endswith(suffix):
-            base = model_slug(name.removesuffix(suffix))
-            return base + suffix if base else None
+    if name.endswith(INT8):
+        base = model_slug(name.removesuffix(INT8))
+        return base + INT8 if base else None
     if name in MINILM_NAMES:
         return "minilm"
     if name in MPNET_NAMES:
@@ -72,7 +70,7 @@ def resolve_model_path(name: str, *, home: Path | None = None) -> Path:
 
     ``home`` is the coderag home that ``mpnet`` is unpacked under (default: the settings').
     """
-    slug = _base(model_slug(name) or "") or None
+    slug = (model_slug(name) or "").removesuffix(INT8) or None
     if slug == "mpnet":
         from app.models.mpnet import mpnet_model_path
 
@@ -365,13 +363,6 @@ def native_bf16_cpu() -> bool:
     except OSError:
         pass
     return False
-
-
-def _base(slug: str) -> str:
-    """The packaged model a variant's slug is made from (``minilm-int8`` -> ``minilm``)."""
-    for suffix in VARIANTS:
-        slug = slug.removesuffix(suffix)
-    return slug
 
 
 def _quantized(model: Any) -> Any:

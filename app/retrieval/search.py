@@ -285,8 +285,8 @@ class Searcher:
             if group == "file":
                 s = self.settings
                 central = None
-                how = q.text.lower().lstrip().startswith(("how ", "trace ", "explain "))
-                if s.file_centrality and how:
+                how = ("how ", "trace ", "explain ")
+                if s.file_centrality and q.text.lower().lstrip().startswith(how):
                     shares = st.catalog.file_centrality(st.graph)
                     central = {p: s.file_centrality * v for p, v in shares.items()}
                 ordered = diversify(cands, s.file_decay, s.file_support, central)
