@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TypeVar
 
+from langchain_core.messages import BaseMessage
 from pydantic import BaseModel
 
 from graphs.deps import Deps
@@ -24,8 +25,13 @@ def _transient(exc: Exception) -> bool:
     return is_transient(exc)
 
 
-def ask_text(deps: Deps, prompt: str, *, max_chars: int = 2000) -> str | None:
-    """Return the model's reply text, or None when it is empty or the call failed for good."""
+def ask_text(
+    deps: Deps, prompt: str | list[BaseMessage], *, max_chars: int = 2000
+) -> str | None:
+    """Return the model's reply, or None when it is empty or the call failed for good.
+
+    ``prompt`` is one text, or a list of chat messages (system rules, worked examples).
+    """
     try:
         reply = deps.llm.invoke(prompt)
     except Exception as exc:

@@ -92,9 +92,31 @@ def unmentioned(question: str, mentions: Callable[[str, str], bool]) -> list[str
     that code, whatever other words it uses: nothing is returned for it.
     """
     for ident in analyse(question).identifiers:
-        if is_code_name(ident) and mentions(ident.rsplit(".", 1)[-1], ""):
+        versioned = _VERSIONED.fullmatch(ident)  # IPv6 is not code, though cased like it
+        if is_code_name(ident) and not versioned and mentions(ident.rsplit(".", 1)[-1], ""):
             return []
-    return [w for w in subject_words(question) if not mentions(w, lookup_prefix(w))]
+    terms = versioned_terms(question, mentions)
+    said = {t.lower() for t in terms}
+    words = [w for w in subject_words(question) if w not in said]
+    return [*terms, *(w for w in words if not mentions(w, lookup_prefix(w)))]
+
+
+_VERSIONED = re.compile(r"(?<![\w/.])([A-Za-z]{2,6})/?(\d+(?:\.\d+)*)(?![\w/])")
+"""A name with its version or number: ``HTTP/2``, ``HTTP2``, ``IPv6``, ``OAuth2``."""
+
+
+def versioned_terms(question: str, mentions: Callable[[str, str], bool]) -> list[str]:
+    """The versioned names of ``question`` (``HTTP/2``) no indexed file mentions.
+
+    Their words alone are everywhere ("HTTP"): the name counts only as written together, as
+    the phrase ``http 2`` (``HTTP/2``, ``HTTP 2``) or the token ``http2``.
+    """
+    out = []
+    for m in _VERSIONED.finditer(question):
+        name, number = m[1].lower(), m[2].replace(".", " ")
+        if not mentions(f"{name} {number}", "") and not mentions(f"{name}{m[2]}", ""):
+            out.append(m[0])
+    return out
 
 
 def is_code_name(token: str) -> bool:

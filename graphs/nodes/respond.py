@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
 from app.answer import attach_markers, render_no_evidence
@@ -14,7 +14,7 @@ from graphs.deps import Deps
 from graphs.llm_calls import ask_text
 from graphs.nodes.understand import PRONOUNS
 from graphs.state import QuestionState, turn_start
-from prompts import render
+from prompts import load, render
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 _MARKER_RUN = re.compile(r"\[\d{1,2}\](?:[ \t]*\[\d{1,2}\])*")
@@ -36,15 +36,54 @@ def _where(c: dict[str, Any]) -> str:
     return f"{c['path']}:{c['start_line']}-{c['end_line']}"
 
 
+def _header(c: dict[str, Any]) -> str:
+    name = (c.get("symbol") or "").rsplit(".", 1)[-1]
+    return f"[{c['n']}] {c['path']} lines {c['start_line']}-{c['end_line']}" + (
+        f", `{name}`" if name else ""
+    )
+
+
+_ECHOED_HEADER = re.compile(
+    r"^\s*(?P<marker>\[\d{1,2}\])\s+\S+?(?: lines |:)\d+-\d+(?:,? `?(?P<name>[\w.$]+)`?)?\s*"
+)
+"""A block header the model copied at the start of a line (this format or the old one)."""
+
+
+_CODE_LINE = re.compile(
+    r"^(?:function|def|func|class|const|let|var|return|import|from)\b.*[({:;=]|[{;]$"
+)
+"""A line of code the model wrote itself (``function set(headerValue) {``), not a sentence."""
+
+
 def _blocks(context: list[dict[str, Any]], lines: int = _BLOCK_LINES) -> str:
     return "\n\n".join(
-        f"[{c['n']}] {_where(c)} {c.get('symbol') or ''}\n"
-        + "\n".join(c["text"].splitlines()[:lines])
+        f"{_header(c)}\n```\n" + "\n".join(c["text"].splitlines()[:lines]) + "\n```"
         for c in context
     )
 
 
-def _cite(text: str, context: list[dict[str, Any]]) -> str:
+def _messages(question: str, blocks: str, feedback: str) -> list[BaseMessage]:
+    """The answer prompt: system rules, one worked example, then the evidence and the question.
+
+    The variable parts come last, so a redraft reuses the prefix llama.cpp has cached.
+    """
+    example, reply = load("answer_example").split("=== answer ===", 1)
+    return [
+        SystemMessage(render("answer_system", max_sentences=4)),
+        HumanMessage(example.strip()),
+        AIMessage(reply.strip()),
+        HumanMessage(
+            render(
+                "answer",
+                question=question,
+                context=blocks,
+                feedback=f"\n\n{feedback}" if feedback else "",
+            )
+        ),
+    ]
+
+
+def cite(text: str, context: list[dict[str, Any]]) -> str:
     """Turn the model's ``[n]`` markers into ``(path:start-end; ...)``; drop made-up numbers."""
     by_n = {c["n"]: c for c in context}
 
@@ -61,8 +100,16 @@ def _prose(text: str, context: list[dict[str, Any]]) -> str:
     headers = [f"{_where(c)} {c.get('symbol') or ''}".strip() for c in context]
     kept = []
     for line in text.splitlines():
+        echoed = _ECHOED_HEADER.match(line)
+        if echoed:  # "[1] path lines 3-9, `name` checks ...": keep what it says, as a sentence
+            name = (echoed["name"] or "").rsplit(".", 1)[-1]
+            rest, marker = line[echoed.end() :].strip(), echoed["marker"]
+            stop = "." if rest.endswith(".") else ""
+            rest = f"`{name}` {rest}" if name and rest else rest
+            line = rest and f"{rest.removesuffix('.')} {marker}{stop}"
         bare = line.strip()
         copied = len(bare) > 8 and (bare in corpus or any(h in bare for h in headers))
+        copied = copied or bool(_CODE_LINE.search(bare))
         if copied or len(re.findall(r"[A-Za-z]{2,}", bare)) < 3 or bare.startswith("```"):
             continue
         kept.append(line)
@@ -110,20 +157,14 @@ def answer(
     feedback = state.get("feedback", "")
     echoed = bool(state.get("echoed"))  # the last draft copied the code: show less of it
     shown = context[: 2 if echoed else _ANSWER_BLOCKS]
-    prompt = render(
-        "answer",
-        question=question,
-        context=_blocks(shown, lines=_ECHO_LINES if echoed else _BLOCK_LINES),
-        max_sentences=4,
-        feedback=f"\n\n{feedback}" if feedback else "",
-    )
-    raw = ask_text(deps, prompt) or ""
+    blocks = _blocks(shown, lines=_ECHO_LINES if echoed else _BLOCK_LINES)
+    raw = ask_text(deps, _messages(question, blocks, feedback)) or ""
     draft = attach_markers(_prose(raw, context), shown)
-    text = _cite(draft, context).strip()
+    text = cite(draft, context).strip()
     body = f"{text}\n\n" if text else ""
     return {
         "answer": f"{body}{POINTERS_HEADING}\n{_pointers(context[:3])}",
-        "echoed": bool(raw.strip()) and not text,
+        "echoed": bool(raw.strip()) and not draft,
         "status": "answered",
         "answer_attempts": attempts,
         "llm_calls": 1,

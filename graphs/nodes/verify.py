@@ -9,6 +9,7 @@ from langgraph.types import Command
 
 from app.answer import (
     Citation,
+    lead_sentence,
     parse_citations,
     render_no_evidence,
     split_claims,
@@ -18,7 +19,7 @@ from app.answer import (
 from app.answer import check_answer as check_citations
 from graphs.context import QuestionContext, context_of
 from graphs.deps import Deps
-from graphs.nodes.respond import POINTERS_HEADING
+from graphs.nodes.respond import POINTERS_HEADING, cite
 from graphs.state import QuestionState
 
 
@@ -40,6 +41,16 @@ def _cited_prose(text: str) -> int:
 def _better(now: str, kept: str) -> str:
     """The checked draft to keep: the later one unless the earlier kept more cited prose."""
     return kept if kept and _cited_prose(kept) > _cited_prose(now) else now
+
+
+def _with_lead(text: str, context: list[dict[str, Any]]) -> str:
+    """``text`` with the evidence's lead sentence after its prose, before the pointer list."""
+    prose, heading, pointers = text.partition(POINTERS_HEADING)
+    lead = lead_sentence(context, prose)
+    if not lead:
+        return text
+    body = "\n\n".join(part for part in (prose.strip(), cite(lead, context)) if part)
+    return f"{body}\n\n{heading}{pointers}" if heading else body
 
 
 def check_answer(
@@ -80,7 +91,12 @@ def check_answer(
             },
         )
     cleaned = kept
+    if state.get("route") != "callgraph":  # name the code the evidence holds, checked like prose
+        cleaned = _with_lead(cleaned, state.get("context", []))
     final = check_citations(cleaned, deps.root, indexed=indexed)
+    if not final.ok:
+        cleaned = strip_invalid(cleaned, final)
+        final = check_citations(cleaned, deps.root, indexed=indexed)
     update: dict[str, Any] = {"rejected": rejected, "trace": ["check_answer"]}
     if not final.valid:
         hits = state.get("hits", []) or [

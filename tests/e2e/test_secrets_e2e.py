@@ -208,7 +208,7 @@ def index_and_ask(tmp: Path, *, redact: bool) -> Run:
         state = assistant.graph.get_state({"configurable": {"thread_id": f"t{i}"}}).values
         run.places[f"graph state {i}"] = repr(state)
     run.places["prompts"] = "\n".join(llm.calls())
-    run.prompt_paths = {p for p in REPO if any(f"] {p}:" in c for c in llm.calls())}
+    run.prompt_paths = {p for p in REPO if any(f"] {p} lines " in c for c in llm.calls())}
     indexed = services_indexed(assistant)
     for path in sorted(indexed):
         run.places[f"read_span {path}"] = read_span(root, path, 1, 200, indexed=indexed)

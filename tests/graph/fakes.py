@@ -39,7 +39,9 @@ class ScriptedChatModel(BaseChatModel):
     defaults: dict[str, str] = Field(default_factory=dict)
     """Per kind, the reply once its queue is empty (else an empty reply)."""
     prompts: list[tuple[str, str]] = Field(default_factory=list)
-    """Every call as (kind, prompt), failed ones included."""
+    """Every call as (kind, prompt), failed ones included; the prompt is the last message."""
+    conversations: list[list[BaseMessage]] = Field(default_factory=list)
+    """Every call's whole list of messages (system rules and worked examples included)."""
 
     def queue(self, kind: str, *replies: str | BaseException) -> ScriptedChatModel:
         """Append ``replies`` to the queue of ``kind``; return self for chaining."""
@@ -60,6 +62,7 @@ class ScriptedChatModel(BaseChatModel):
         prompt = str(messages[-1].content)
         kind = kind_of(prompt)
         self.prompts.append((kind, prompt))
+        self.conversations.append(list(messages))
         queue = self.replies.get(kind, [])
         reply = queue.pop(0) if queue else self.defaults.get(kind, "")
         if isinstance(reply, BaseException):

@@ -121,7 +121,9 @@ def test_permanent_failures_fall_back_everywhere(make_harness, llm, error):
     assert first["queries"][-1] == "kubernetes operator reconcile pods"  # rewrite -> keywords
     assert first["queries"][0] == WEAK  # searched beside the question, not instead of it
     assert first["status"] == "answered"
-    assert first["answer"].startswith("Where to look:")  # answer -> pointers only
+    # answer -> the evidence's own lead sentence and the pointers, no model prose
+    assert first["answer"].startswith("The most relevant code is `save` (store/backup.py:1-3)")
+    assert "\n\nWhere to look:\n" in first["answer"]
     assert qa.check(first["answer"]).ok
     follow = qa.ask("and who calls sign too?")  # condense fails -> the question as typed
     assert follow["standalone"] == "and who calls sign too?" and follow["target"] == "sign"

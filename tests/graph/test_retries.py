@@ -120,7 +120,7 @@ def test_a_claim_its_citation_does_not_back_is_removed(qa):
     out = qa.ask(STRONG)
     assert len(qa.llm.calls("answer")) == 2  # unsupported -> one redraft
     assert "rotate_keys" not in out["answer"]
-    assert out["answer"].startswith("Where to look:")
+    assert out["answer"].startswith("The most relevant code is `sign` (auth/tokens.py:4-6)")
     assert qa.check(out["answer"]).ok
 
 
@@ -167,7 +167,7 @@ def test_a_redraft_prompt_extends_the_first_one(qa):
     qa.llm.queue("answer", "Signed in nope.py:1-5 for the caller.", "Signed with hmac [1].")
     qa.ask(STRONG, max_answer_retries=1)
     first, second = qa.llm.calls("answer")
-    assert "</code>" in first and first.rstrip().endswith("Answer in sentences, not code:")
+    assert "</code>" in first and first.rstrip().endswith(f"Question: {STRONG}")
     assert second.startswith(first.rstrip()) and "Not valid: nope.py:1-5." in second
 
 

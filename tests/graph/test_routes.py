@@ -105,7 +105,7 @@ def test_bare_identifier_takes_the_symbol_route(qa):
     assert out["confidence"] == 1.0  # the definition itself was found
     assert out["tried"] == ["save_user"]
     assert len(qa.llm.calls("answer")) == 1 and out["llm_calls"] == 1
-    assert "[1] store/users.py:19-22 store.users.save_user" in qa.llm.calls("answer")[0]
+    assert "[1] store/users.py lines 19-22, `save_user`\n" in qa.llm.calls("answer")[0]
     assert out["answer"].startswith("It validates the user and saves it (store/users.py:19-22).")
     assert_verified(qa, out)
 

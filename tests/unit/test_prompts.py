@@ -10,7 +10,9 @@ import prompts
 from prompts import load, placeholders, render
 
 EXPECTED = {
-    "answer": {"max_sentences", "feedback", "question", "context"},
+    "answer": {"feedback", "question", "context"},
+    "answer_example": set(),
+    "answer_system": {"max_sentences"},
     "chitchat": {"repo"},
     "clarify": {"word"},
     "condense": {"history", "question"},
@@ -21,6 +23,8 @@ EXPECTED = {
     "step_back": {"question"},
 }
 """The fields each node fills in (graphs/nodes/*.py)."""
+FILLED = sorted(name for name, fields in EXPECTED.items() if fields)
+"""Templates rendered with values (``answer_example`` is sent as it is)."""
 
 
 def template_names() -> list[str]:
@@ -37,7 +41,7 @@ def test_template_has_exactly_the_expected_placeholders(name):
     assert placeholders(name) == EXPECTED[name]
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", FILLED)
 def test_render_fills_every_placeholder(name):
     values = {field: f"<<{field} value>>" for field in EXPECTED[name]}
     text = render(name, **values)
@@ -47,7 +51,7 @@ def test_render_fills_every_placeholder(name):
     assert text.strip() and text != load(name)
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", FILLED)
 def test_render_rejects_a_missing_placeholder(name):
     fields = sorted(EXPECTED[name])
     values = {field: "x" for field in fields[1:]}
@@ -55,7 +59,7 @@ def test_render_rejects_a_missing_placeholder(name):
         render(name, **values)
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", FILLED)
 def test_render_rejects_an_unexpected_value(name):
     values = {field: "x" for field in EXPECTED[name]}
     with pytest.raises(KeyError, match=r"unexpected \['surplus'\]"):
@@ -64,9 +68,18 @@ def test_render_rejects_an_unexpected_value(name):
 
 def test_values_are_inserted_literally():
     code = "def f():\n    return {'a': 1}  # {question}"
-    text = render("answer", question="q", context=code, max_sentences=3, feedback="")
+    text = render("answer", question="q", context=code, feedback="")
     assert code in text
-    assert "at most 3 short sentences" in text
+    assert "at most 3 short sentences" in render("answer_system", max_sentences=3)
+
+
+def test_the_worked_example_is_one_exchange_in_the_evidence_format():
+    from graphs.nodes.respond import _ECHOED_HEADER
+
+    asked, _, answered = load("answer_example").partition("=== answer ===")
+    assert asked.startswith("<code>\n") and "Question: " in asked
+    assert _ECHOED_HEADER.match(asked.split("\n")[1])  # "[1] path lines a-b, `name`"
+    assert answered.strip().endswith("[1].") and "```" not in answered
 
 
 def test_unknown_template_fails():

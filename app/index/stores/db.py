@@ -322,8 +322,11 @@ class IndexDB:
         return [(r[0], float(r[1])) for r in rows]
 
     def mentions(self, word: str, prefix: str | None = None) -> bool:
-        """Whether an indexed chunk has ``word`` (stemmed like the index) or a ``prefix*`` token."""
-        terms = [re.sub(r"[^0-9A-Za-z_]", "", t) for t in (word, prefix or "")]
+        """Whether an indexed chunk has ``word`` (stemmed like the index) or a ``prefix*`` token.
+
+        A ``word`` with spaces is a phrase: its tokens side by side (``http 2`` for ``HTTP/2``).
+        """
+        terms = [re.sub(r"[^0-9A-Za-z_ ]", "", t).strip() for t in (word, prefix or "")]
         query = " OR ".join(
             f'"{t}"' + ("*" if i else "") for i, t in enumerate(terms) if t
         )

@@ -17,7 +17,7 @@ import pytest
 
 from app.answer import attach_markers, check_answer, split_claims, strip_invalid
 from app.answer.check import claim_numbers, holds_number
-from graphs.nodes.respond import _ANSWER_BLOCKS, _cite, _prose
+from graphs.nodes.respond import _ANSWER_BLOCKS, _prose, cite
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 PRICING = (FIXTURES / "shop" / "shop" / "pricing.py").read_text()
@@ -85,7 +85,7 @@ def replay(record: dict[str, Any], root: Path) -> str:
     """The answer node's post-processing and check_answer's strip, on a recorded draft."""
     draft = record["drafts"][0]
     context = draft["context"]
-    text = _cite(attach_markers(_prose(draft["reply"] or "", context), context[:_ANSWER_BLOCKS]),
+    text = cite(attach_markers(_prose(draft["reply"] or "", context), context[:_ANSWER_BLOCKS]),
                  context).strip()  # fmt: skip
     check = check_answer(text, root)
     return strip_invalid(text, check) if not check.ok else text
@@ -165,3 +165,31 @@ def test_a_marker_whose_block_holds_none_of_the_names_is_replaced():
     """A list number the model wrote as ``[2]`` is no evidence for a sentence on apply_voucher."""
     out = attach_markers("[2] The `apply_voucher` function caps percentages.", BLOCKS)
     assert out == "The `apply_voucher` function caps percentages [3]."
+
+
+def test_a_copied_block_header_keeps_the_sentence_after_it():
+    """qwen-0.5b's real reply to "What does `OnlyValidArgs` check?" (cobra, old prompt)."""
+    context = [
+        {"n": 1, "path": "args.go", "start_line": 49, "end_line": 66,
+         "symbol": "args.OnlyValidArgs", "text": "func OnlyValidArgs(cmd *Command) error {"},
+        {"n": 2, "path": "args.go", "start_line": 125, "end_line": 131,
+         "symbol": "args.ExactValidArgs", "text": "func ExactValidArgs(n int) PositionalArgs {"},
+    ]  # fmt: skip
+    reply = (
+        "[1] args.go:49-66 args.OnlyValidArgs checks if there are any positional args that are "
+        "not in the ValidArgs field of Command.\n"
+        "[2] args.go lines 125-131, `ExactValidArgs` returns an error if there are not exactly N "
+        "positional args"
+    )
+    assert _prose(reply, context).splitlines() == [
+        "`OnlyValidArgs` checks if there are any positional args that are not in the ValidArgs "
+        "field of Command [1].",
+        "`ExactValidArgs` returns an error if there are not exactly N positional args [2]",
+    ]
+
+
+def test_code_the_model_wrote_itself_is_not_prose():
+    context = [{"n": 1, "path": "a.js", "start_line": 1, "end_line": 3, "symbol": "a.set",
+                "text": "set(headerValue) {\n  this[mapped] = headerValue;\n}"}]  # fmt: skip
+    reply = "function set(headerValue) {\nThe `set` accessor stores the header value [1]."
+    assert _prose(reply, context) == "The `set` accessor stores the header value [1]."

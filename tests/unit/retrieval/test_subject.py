@@ -34,20 +34,34 @@ def test_unmentioned_words_are_the_ones_the_lookup_misses():
     assert ("telemetry", "telemet") in seen
 
 
-def test_the_index_finds_stemmed_words_and_prefixes(tmp_path):
+def one_chunk_index(tmp_path, path: str, symbol: str, body: str) -> IndexDB:
+    """A real index database whose lexical table holds one chunk."""
     db = IndexDB(tmp_path / "index.db")
-    body = "Apply the settings; authentication retries."
     with db.transaction():
         db.conn.execute(
             "INSERT INTO lexical(rowid, path_tokens, symbol_tokens, body_tokens) VALUES (?,?,?,?)",
-            (1, *(" ".join(code_tokens(t)) for t in ("session.py", "resolve_redirects", body))),
+            (1, *(" ".join(code_tokens(t)) for t in (path, symbol, body))),
         )
+    return db
+
+
+def test_the_index_finds_stemmed_words_and_prefixes(tmp_path):
+    body = "Apply the settings; authentication retries."
+    db = one_chunk_index(tmp_path, "session.py", "resolve_redirects", body)
     assert db.mentions("setting", "sett")  # porter: settings -> set
     assert db.mentions("redirects", "redire")
     assert db.mentions("authenticated", "authenticat")
     assert db.mentions("retried", "retried")
     assert not db.mentions("telemetry", "telemet")
     assert not db.mentions("graphql", "graphql")
+
+
+def test_a_versioned_name_counts_only_as_written_together(tmp_path):
+    body = "Send over HTTP/1.1 to port 2 of the server; IPv6 addresses are bracketed."
+    db = one_chunk_index(tmp_path, "adapters.py", "send", body)
+    question = "How does the adapter negotiate HTTP/2 or HTTP/1.1 over IPv6 and IPv4?"
+    assert unmentioned(question, db.mentions) == ["HTTP/2", "IPv4", "negotiate"]
+    assert unmentioned("Does it speak http2?", db.mentions) == ["http2", "speak"]
 
 
 def test_a_question_naming_code_the_index_has_is_on_subject():

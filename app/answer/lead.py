@@ -1,0 +1,140 @@
+"""A lead sentence from the evidence itself: which code does it, and what its docs say of it.
+
+A small model often explains the mechanism without naming the function that implements it, or
+writes nothing that survives the checks. The answer then opens with a sentence built without
+the model from the two best evidence blocks: the definitions they hold, with their files, and
+the first sentence of the first one's own documentation (a docstring or the comment above it),
+quoted. Every name and number in it stands in the block it cites, so the checker keeps it, and
+names the model's prose already gives are not repeated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+LEAD_BLOCKS = 2
+"""The lead names the definitions of this many of the best evidence blocks."""
+MAX_DOC_WORDS = 40
+_COMMENT = re.compile(r"^\s*(?://+|/\*+|\*+(?!/)|#+(?![!\[]))\s?(.*?)\s*(?:\*+/)?\s*$")
+_DOC_OPEN = re.compile(r"^\s*[rRuUbB]?(\"\"\"|''')(.*)$")
+_ROLE = re.compile(r":[a-z]+:`~?([^`]+)`")
+_SENTENCE_END = re.compile(r"(?<=[A-Za-z0-9)`'\"])[.!?](?=\s|$)")
+
+
+def defines(block: Mapping[str, Any]) -> str:
+    """The name of the definition ``block`` holds, or "" (module code, a bare fragment).
+
+    A method keeps its class (``Session.get_adapter``): the qualified name is read after the
+    module's own dotted path (``requests.sessions`` of ``requests/sessions.py``, or a tail of it).
+    """
+    parts = str(block.get("symbol") or "").split(".")
+    name = parts[-1]
+    if not name or not re.search(rf"(?<![\w$]){re.escape(name)}(?![\w$])", block["text"]):
+        return ""
+    module = str(block["path"]).rsplit(".", 1)[0].split("/")
+    inner = parts
+    for i in range(len(module)):
+        if parts[: len(module) - i] == module[i:]:
+            inner = parts[len(module) - i :]
+            break
+    return ".".join(inner[-2:]) if len(inner) > 1 else name
+
+
+def _comment_doc(lines: list[str]) -> list[str]:
+    """The comment lines that open a block (JSDoc, Go and Rust doc comments, ``#`` comments)."""
+    out: list[str] = []
+    for line in lines:
+        if not line.strip():
+            if out:
+                break
+            continue
+        m = _COMMENT.match(line)
+        if not m:
+            break
+        body = m[1].strip()
+        if body.startswith("@"):  # JSDoc tags: the prose is above them
+            break
+        ended = not out or out[-1].endswith((".", ":", ";", ",", "!", "?"))
+        if out and not ended and not body:
+            out[-1] += "."  # a summary line without its full stop (JSDoc), then a blank line
+        if body:
+            out.append(body)
+    return out
+
+
+def _docstring(lines: list[str]) -> list[str]:
+    """The docstring under the first ``def``/``class`` line of a Python block."""
+    for i, line in enumerate(lines[:12]):
+        if not line.rstrip().endswith(":"):
+            continue
+        for nxt in lines[i + 1 : i + 3]:
+            m = _DOC_OPEN.match(nxt)
+            if m is None:
+                continue
+            quote, first = m[1], m[2]
+            out = [first.split(quote, 1)[0]]
+            if quote not in first:
+                for more in lines[lines.index(nxt) + 1 :]:
+                    if quote in more or not more.strip():
+                        out.append(more.split(quote, 1)[0])
+                        break
+                    out.append(more)
+            return [x.strip() for x in out]
+        return []
+    return []
+
+
+def doc_sentence(text: str) -> str:
+    """The first sentence of a block's own documentation, in plain words, or ""."""
+    lines = text.splitlines()
+    doc = _comment_doc(lines) or _docstring(lines)
+    words = " ".join(" ".join(doc).split())
+    if not words:
+        return ""
+    words = _ROLE.sub(r"`\1`", words).replace("``", "`")
+    end = _SENTENCE_END.search(words)
+    sentence = words[: end.start()] if end else words
+    if sentence.count("`") % 2 or not 3 <= len(sentence.split()) <= MAX_DOC_WORDS:
+        return ""
+    if not re.search(r"[a-z]{3}", sentence) or ":param" in sentence:
+        return ""
+    return sentence.rstrip(" ,;:")
+
+
+def _says(prose: str, name: str) -> bool:
+    last = name.rsplit(".", 1)[-1]
+    return re.search(rf"(?<![\w$]){re.escape(last)}(?![\w$])", prose) is not None
+
+
+def lead_sentence(blocks: Sequence[Mapping[str, Any]], prose: str = "") -> str:
+    """The opening sentence(s) for ``prose``, with ``[n]`` markers, or "" when it names them all.
+
+    ``blocks`` are the numbered evidence records (``n``, ``path``, ``symbol``, ``text``), best
+    first; their definitions that ``prose`` does not both name and cite the file of are
+    introduced, the first one's documented purpose quoted when it has one.
+    """
+    named: list[tuple[str, Mapping[str, Any]]] = []
+    for block in blocks[:LEAD_BLOCKS]:
+        name = defines(block)
+        said = _says(prose, name) and str(block["path"]) in prose  # named and its file cited
+        if name and name not in (n for n, _ in named) and not said:
+            named.append((name, block))
+    if not named:
+        return ""
+    by_path: dict[str, list[str]] = {}
+    for name, block in named:
+        by_path.setdefault(str(block["path"]), []).append(f"`{name}` [{block['n']}]")
+    parts = [f"{' and '.join(names)} in {path}" for path, names in by_path.items()]
+    lead = f"The most relevant code is {' and '.join(parts)}."
+    first_name, first = named[0]
+    doc = doc_sentence(str(first["text"]))
+    if doc:
+        # a Go-style doc comment opens with its subject's name: it reads as a sentence
+        if doc.split()[0].strip("`") == first_name.rsplit(".", 1)[-1]:
+            rest = doc.split(None, 1)[1] if len(doc.split()) > 1 else ""
+            lead += f" `{first_name}` {rest} [{first['n']}]."
+        else:
+            lead += f' Its documentation says: "{doc}" [{first["n"]}].'
+    return lead
