@@ -2,6 +2,10 @@
 
 Usage: python bench/answer_quality.py [--models qwen-0.5b,smollm2,qwen-1.5b]
        [--corpora requests,axios,cobra] [--limit N] [--out bench/results/answer_quality.json]
+       [--steps hyde,decompose,rewrite]
+
+``--steps`` runs each model once more per LLM step switched on (HyDE, decomposition, a query
+rewrite on weak context), reported as ``MODEL +STEP``: the step on against off, same questions.
 
 The question sets (``bench/answers/sets/*.jsonl``) were written by reading each repository's
 code (not mined from its docs): how-it-works, what/where and symbol questions, each with key
@@ -86,13 +90,26 @@ def score(q: dict[str, Any], answer: str, status: str, root: Path) -> dict[str, 
     return row
 
 
-def run_model(model: str, questions: list[dict[str, Any]]) -> dict[str, Any]:
+STEP_CONTEXTS: dict[str, dict[str, Any]] = {
+    "hyde": {"hyde": True},
+    "decompose": {"decompose": True},
+    "rewrite": {"rewrite": True, "max_context_retries": 1},
+}
+"""Run-context switches of each LLM step (``graphs.context.QuestionContext``)."""
+
+
+def run_model(
+    model: str, questions: list[dict[str, Any]], step: str | None = None
+) -> dict[str, Any]:
     """Ask every question with ``model`` on a fresh thread; score what the user reads."""
     from langgraph.checkpoint.memory import InMemorySaver
 
     from app.assistant import Assistant
     from app.services import Services
     from app.settings import Settings
+    from graphs import QuestionContext
+
+    context = QuestionContext(**STEP_CONTEXTS[step]) if step else None
 
     rows = []
     assistants: dict[str, Assistant] = {}
@@ -104,7 +121,7 @@ def run_model(model: str, questions: list[dict[str, Any]]) -> dict[str, Any]:
             assistants[q["corpus"]] = Assistant(services, checkpointer=InMemorySaver())
             assistants[q["corpus"]].ask("warm up: where is the main entry point?")
         started = time.perf_counter()
-        res = assistants[q["corpus"]].ask(q["question"])
+        res = assistants[q["corpus"]].ask(q["question"], context=context)
         seconds = round(time.perf_counter() - started, 2)
         row = {
             "id": q["id"], "corpus": q["corpus"], "kind": q["kind"], "seconds": seconds,
@@ -113,7 +130,8 @@ def run_model(model: str, questions: list[dict[str, Any]]) -> dict[str, Any]:
         }  # fmt: skip
         rows.append(row)
         mark = row.get("correct", row.get("abstained"))
-        print(f"  [{model}] {seconds:6.1f}s {str(mark):5s} {q['id']}: {q['question']}", flush=True)
+        label = f"{model} +{step}" if step else model
+        print(f"  [{label}] {seconds:6.1f}s {str(mark):5s} {q['id']}: {q['question']}", flush=True)
     return summarise(rows)
 
 
@@ -174,6 +192,7 @@ def main() -> None:
     ap.add_argument("--corpora", default="requests,axios,cobra")
     ap.add_argument("--limit", type=int, default=0, help="First N questions of each corpus.")
     ap.add_argument("--out", type=Path, default=RESULTS / "answer_quality.json")
+    ap.add_argument("--steps", default="", help="LLM steps to measure on: hyde,decompose,rewrite")
     args = ap.parse_args()
     names = [c.strip() for c in args.corpora.split(",") if c.strip()]
     questions = load(names)
@@ -192,6 +211,9 @@ def main() -> None:
     for model in [m.strip() for m in args.models.split(",") if m.strip()]:
         print(f"== {model}", flush=True)
         doc["models"][model] = run_model(model, questions)
+        for step in [x.strip() for x in args.steps.split(",") if x.strip()]:
+            print(f"== {model} +{step}", flush=True)
+            doc["models"][f"{model} +{step}"] = run_model(model, questions, step)
     for model, kept in previous.get("models", {}).items():  # models not re-run stay
         doc["models"].setdefault(model, kept)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,11 +1,11 @@
 """A lead sentence from the evidence itself: which code does it, and what its docs say of it.
 
 A small model often explains the mechanism without naming the function that implements it, or
-writes nothing that survives the checks. The answer then opens with a sentence built without
-the model from the two best evidence blocks: the definitions they hold, with their files, and
-the first sentence of the first one's own documentation (a docstring or the comment above it),
-quoted. Every name and number in it stands in the block it cites, so the checker keeps it, and
-names the model's prose already gives are not repeated.
+writes nothing that survives the checks. After its prose the answer therefore gives a sentence
+built without the model from the two best evidence blocks: the definitions they hold, with
+their files, and the first sentence of the first documented one's own documentation (a
+docstring or the comment above it), quoted. Every name and number in it stands in the block it
+cites, so the checker keeps it; definitions the prose already names and cites are left out.
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def lead_sentence(blocks: Sequence[Mapping[str, Any]], prose: str = "") -> str:
 
     ``blocks`` are the numbered evidence records (``n``, ``path``, ``symbol``, ``text``), best
     first; their definitions that ``prose`` does not both name and cite the file of are
-    introduced, the first one's documented purpose quoted when it has one.
+    introduced, and the first documented one's purpose quoted.
     """
     named: list[tuple[str, Mapping[str, Any]]] = []
     for block in blocks[:LEAD_BLOCKS]:
@@ -128,13 +128,13 @@ def lead_sentence(blocks: Sequence[Mapping[str, Any]], prose: str = "") -> str:
         by_path.setdefault(str(block["path"]), []).append(f"`{name}` [{block['n']}]")
     parts = [f"{' and '.join(names)} in {path}" for path, names in by_path.items()]
     lead = f"The most relevant code is {' and '.join(parts)}."
-    first_name, first = named[0]
-    doc = doc_sentence(str(first["text"]))
-    if doc:
-        # a Go-style doc comment opens with its subject's name: it reads as a sentence
-        if doc.split()[0].strip("`") == first_name.rsplit(".", 1)[-1]:
-            rest = doc.split(None, 1)[1] if len(doc.split()) > 1 else ""
-            lead += f" `{first_name}` {rest} [{first['n']}]."
-        else:
-            lead += f' Its documentation says: "{doc}" [{first["n"]}].'
-    return lead
+    documented = [(name, b, doc) for name, b in named if (doc := doc_sentence(str(b["text"])))]
+    if not documented:
+        return lead
+    name, block, doc = documented[0]
+    if doc.split()[0].strip("`") == name.rsplit(".", 1)[-1]:  # a Go-style doc comment
+        rest = doc.split(None, 1)[1] if len(doc.split()) > 1 else ""
+        return f"{lead} `{name}` {rest} [{block['n']}]."
+    whose = "Its" if len(named) == 1 else f"`{name}`'s"
+    return f'{lead} {whose} documentation says: "{doc}" [{block["n"]}].'
+

@@ -104,8 +104,17 @@ def test_the_lead_names_both_definitions_and_quotes_the_first_ones_doc():
     lead = lead_sentence(session_blocks())
     assert lead == (
         "The most relevant code is `Session.get_adapter` [1] and `Session.mount` [2] in "
-        'requests/sessions.py. Its documentation says: "Returns the appropriate connection '
-        'adapter for the given URL" [1].'
+        "requests/sessions.py. `Session.get_adapter`'s documentation says: \"Returns the "
+        'appropriate connection adapter for the given URL" [1].'
+    )
+
+
+def test_the_doc_quoted_is_the_first_documented_definitions():
+    undocumented = block(1, "requests/sessions.py", 1, 2, "requests.sessions.Session.__init__",
+                         "def __init__(self):\n    self.adapters = {}")  # fmt: skip
+    lead = lead_sentence([undocumented, session_blocks()[1]])
+    assert lead.endswith(
+        '`Session.mount`\'s documentation says: "Registers a connection adapter to a prefix" [2].'
     )
 
 
