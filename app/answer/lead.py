@@ -2,7 +2,7 @@
 
 A small model often explains the mechanism without naming the function that implements it, or
 writes nothing that survives the checks. After its prose the answer therefore gives a sentence
-built without the model from the two best evidence blocks: the definitions they hold, with
+built without the model from the three best evidence blocks: the definitions they hold, with
 their files, and the first sentence of the first documented one's own documentation (a
 docstring or the comment above it), quoted. Every name and number in it stands in the block it
 cites, so the checker keeps it; definitions the prose already names and cites are left out.
@@ -14,8 +14,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-LEAD_BLOCKS = 2
+LEAD_BLOCKS = 3
 """The lead names the definitions of this many of the best evidence blocks."""
+MIN_DOC_WORDS = 4
+"""A shorter doc sentence ("Receives a Response") says nothing the name does not."""
 MAX_DOC_WORDS = 40
 _COMMENT = re.compile(r"^\s*(?://+|/\*+|\*+(?!/)|#+(?![!\[]))\s?(.*?)\s*(?:\*+/)?\s*$")
 _DOC_OPEN = re.compile(r"^\s*[rRuUbB]?(\"\"\"|''')(.*)$")
@@ -96,7 +98,7 @@ def doc_sentence(text: str) -> str:
     words = _ROLE.sub(r"`\1`", words).replace("``", "`")
     end = _SENTENCE_END.search(words)
     sentence = words[: end.start()] if end else words
-    if sentence.count("`") % 2 or not 3 <= len(sentence.split()) <= MAX_DOC_WORDS:
+    if sentence.count("`") % 2 or not MIN_DOC_WORDS <= len(sentence.split()) <= MAX_DOC_WORDS:
         return ""
     if not re.search(r"[a-z]{3}", sentence) or ":param" in sentence:
         return ""

@@ -152,3 +152,15 @@ def test_the_cited_lead_verifies_against_the_file(tmp_path: Path):
     assert "(requests/sessions.py:2-10)" in text and "[1]" not in text
     check = check_answer(text, tmp_path)
     assert check.ok, check.to_json()
+
+
+def test_three_blocks_are_named_and_a_doc_too_short_to_say_anything_is_not_quoted():
+    text = 'def get_redirect_target(self, resp):\n    """Receives a Response. Returns a URI."""'
+    symbol = "requests.sessions.SessionRedirectMixin.get_redirect_target"
+    redirect = block(3, "requests/sessions.py", 20, 22, symbol, text)
+    assert doc_sentence(str(redirect["text"])) == ""
+    lead = lead_sentence([*session_blocks(), redirect], "")
+    assert lead.startswith(
+        "The most relevant code is `Session.get_adapter` [1] and `Session.mount` [2] and "
+        "`SessionRedirectMixin.get_redirect_target` [3] in requests/sessions.py."
+    )
