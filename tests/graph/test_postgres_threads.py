@@ -40,12 +40,16 @@ def thread_id(pg_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def make_assistant(searcher, llm, pg_url: str) -> Iterator[Callable[[], Assistant]]:
-    """Assistants on the shared searcher whose threads live in PostgreSQL (closed at the end)."""
+def make_assistant(searcher, llm, pg_url: str, tmp_path) -> Iterator[Callable[[], Assistant]]:
+    """Assistants on the shared searcher whose threads live in PostgreSQL (closed at the end).
+
+    Their home is the test's own folder, so a ``threads.sqlite`` there can only be theirs.
+    """
     made: list[Assistant] = []
 
     def make() -> Assistant:
-        settings = searcher.services.settings.model_copy(update={"postgres_url": pg_url})
+        update = {"postgres_url": pg_url, "home": tmp_path}
+        settings = searcher.services.settings.model_copy(update=update)
         a = Assistant(Services(searcher.services.root, settings), llm=llm, searcher=searcher)
         made.append(a)
         return a
