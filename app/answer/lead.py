@@ -71,14 +71,14 @@ def _docstring(lines: list[str]) -> list[str]:
     for i, line in enumerate(lines[:12]):
         if not line.rstrip().endswith(":"):
             continue
-        for nxt in lines[i + 1 : i + 3]:
-            m = _DOC_OPEN.match(nxt)
+        for j in range(i + 1, min(i + 3, len(lines))):
+            m = _DOC_OPEN.match(lines[j])
             if m is None:
                 continue
             quote, first = m[1], m[2]
             out = [first.split(quote, 1)[0]]
             if quote not in first:
-                for more in lines[lines.index(nxt) + 1 :]:
+                for more in lines[j + 1 :]:  # by position: an equal line may stand above
                     if quote in more or not more.strip():
                         out.append(more.split(quote, 1)[0])
                         break
