@@ -25,9 +25,7 @@ def _transient(exc: Exception) -> bool:
     return is_transient(exc)
 
 
-def ask_text(
-    deps: Deps, prompt: str | list[BaseMessage], *, max_chars: int = 2000
-) -> str | None:
+def ask_text(deps: Deps, prompt: str | list[BaseMessage], *, max_chars: int = 2000) -> str | None:
     """Return the model's reply, or None when it is empty or the call failed for good.
 
     ``prompt`` is one text, or a list of chat messages (system rules, worked examples).

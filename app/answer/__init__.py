@@ -9,6 +9,7 @@ from app.answer.check import SUBSTANTIVE_WORDS, AnswerCheck, check_answer, is_su
 from app.answer.citations import Citation, parse_citations
 from app.answer.claims import Claim, split_claims
 from app.answer.fallback import render_no_evidence
+from app.answer.keyline import key_sentence
 from app.answer.lead import lead_sentence
 from app.answer.strip import strip_invalid
 from app.answer.verify import SourceReader, Verdict, verify_citation
@@ -23,6 +24,7 @@ __all__ = [
     "Verdict",
     "check_answer",
     "is_substantive",
+    "key_sentence",
     "lead_sentence",
     "parse_citations",
     "render_no_evidence",

@@ -25,7 +25,7 @@ from typing import Any
 
 from app.answer.check import claim_numbers
 from app.answer.check import holds_number as _holds_number
-from app.answer.claims import claim_identifiers, split_claims
+from app.answer.claims import claim_identifiers, has_word, split_claims
 
 _GROUP = re.compile(r"\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})+)\]")
 _MARKER = re.compile(r"\[(\d{1,2})\]")
@@ -218,4 +218,4 @@ def _holds(block: Block, name: str) -> int:
     last = name.rsplit(".", 1)[-1]
     if block.symbol and block.symbol.rsplit(".", 1)[-1] == last:
         return 2
-    return 1 if re.search(rf"(?<![\w$]){re.escape(last)}(?![\w$])", block.text) else 0
+    return 1 if has_word(block.text, last) else 0

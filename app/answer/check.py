@@ -30,14 +30,15 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from app.answer.citations import Citation, remove_citations
-from app.answer.claims import Claim, split_claims
+from app.answer.claims import Claim, has_word, split_claims
 from app.answer.verify import DEFAULT_MAX_SPAN, SourceReader, Verdict, verify_citation
 
 SUBSTANTIVE_WORDS = 10
 
 _NUMBER = re.compile(r"(?<![\w.\-/#])(\d+(?:\.\d+)?)(%?)(?![\w.\-/]\w)")
 _SPELLED = {
-    w: i for i, w in enumerate(
+    w: i
+    for i, w in enumerate(
         "two three four five six seven eight nine ten eleven twelve".split(), start=2
     )
 } | {"twice": 2, "thrice": 3}
@@ -85,10 +86,6 @@ def is_substantive(claim: Claim) -> bool:
     return not lead_in and claim.word_count > SUBSTANTIVE_WORDS
 
 
-def _has_word(text: str, word: str) -> bool:
-    return re.search(rf"(?<![\w$]){re.escape(word)}(?![\w$])", text) is not None
-
-
 def _names_path(name: str, path: str) -> bool:
     """``auth.py`` / ``app.auth`` / ``app/auth.py`` name the file ``src/app/auth.py``."""
     dotted = path.replace("/", ".")
@@ -134,8 +131,8 @@ def _supports(name: str, citation: Citation, reader: SourceReader) -> bool:
     if _names_path(name, citation.path):
         return True
     *qualifiers, last = name.split(".")
-    if not _has_word(reader.span(citation), last) and not any(
-        _has_word(h, last)  # only when the span itself lacks the name: headers cost a scan
+    if not has_word(reader.span(citation), last) and not any(
+        has_word(h, last)  # only when the span itself lacks the name: headers cost a scan
         for h in enclosing_headers(
             reader.lines(citation.path), citation.start_line, citation.end_line
         )
@@ -145,7 +142,7 @@ def _supports(name: str, citation: Citation, reader: SourceReader) -> bool:
         return True
     whole = "\n".join(reader.lines(citation.path))
     path_parts = {PurePosixPath(p).stem for p in PurePosixPath(citation.path).parts}
-    return all(q in path_parts or _has_word(whole, q) for q in qualifiers)
+    return all(q in path_parts or has_word(whole, q) for q in qualifiers)
 
 
 def claim_numbers(text: str) -> list[str]:
@@ -168,9 +165,7 @@ def holds_number(span: str, number: str) -> bool:
     if number.endswith("%"):
         pct = float(value) / 100
         forms |= {f"{pct:g}", f"{pct:.2f}".rstrip("0"), f"{pct:.2f}"}
-    return any(
-        re.search(rf"(?<![\w.]){re.escape(f)}(?![\w])", span, re.IGNORECASE) for f in forms
-    )
+    return any(re.search(rf"(?<![\w.]){re.escape(f)}(?![\w])", span, re.IGNORECASE) for f in forms)
 
 
 def _is_supported(

@@ -52,6 +52,14 @@ class Claim:
         return len(re.findall(r"\w+", remove_citations(self.text)))
 
 
+def has_word(text: str, word: str) -> bool:
+    """Whether ``text`` has ``word`` as a whole word, case-sensitively: not ``save_user``.
+
+    ``$`` is part of a word, as in JavaScript names.
+    """
+    return re.search(rf"(?<![\w$]){re.escape(word)}(?![\w$])", text) is not None
+
+
 def claim_identifiers(text: str) -> tuple[str, ...]:
     """Return the identifiers ``text`` names, in order, without duplicates."""
     body = _URL.sub(" ", remove_citations(text))

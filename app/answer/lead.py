@@ -14,12 +14,15 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from app.answer.claims import has_word
+
 LEAD_BLOCKS = 3
 """The lead names the definitions of this many of the best evidence blocks."""
 MIN_DOC_WORDS = 4
 """A shorter doc sentence ("Receives a Response") says nothing the name does not."""
 MAX_DOC_WORDS = 40
-_COMMENT = re.compile(r"^\s*(?://+|/\*+|\*+(?!/)|#+(?![!\[]))\s?(.*?)\s*(?:\*+/)?\s*$")
+COMMENT_LINE = re.compile(r"^\s*(?://+|/\*+|\*+(?!/)|#+(?![!\[]))\s?(.*?)\s*(?:\*+/)?\s*$")
+"""A comment line (``//``, ``/*``, `` *``, ``#``); group 1 is its text."""
 _DOC_OPEN = re.compile(r"^\s*[rRuUbB]?(\"\"\"|''')(.*)$")
 _ROLE = re.compile(r":[a-z]+:`~?([^`]+)`")
 _SENTENCE_END = re.compile(r"(?<=[A-Za-z0-9)`'\"])[.!?](?=\s|$)")
@@ -33,7 +36,7 @@ def defines(block: Mapping[str, Any]) -> str:
     """
     parts = str(block.get("symbol") or "").split(".")
     name = parts[-1]
-    if not name or not re.search(rf"(?<![\w$]){re.escape(name)}(?![\w$])", block["text"]):
+    if not name or not has_word(block["text"], name):
         return ""
     module = str(block["path"]).rsplit(".", 1)[0].split("/")
     inner = parts
@@ -52,7 +55,7 @@ def _comment_doc(lines: list[str]) -> list[str]:
             if out:
                 break
             continue
-        m = _COMMENT.match(line)
+        m = COMMENT_LINE.match(line)
         if not m:
             break
         body = m[1].strip()
@@ -107,7 +110,7 @@ def doc_sentence(text: str) -> str:
 
 def _says(prose: str, name: str) -> bool:
     last = name.rsplit(".", 1)[-1]
-    return re.search(rf"(?<![\w$]){re.escape(last)}(?![\w$])", prose) is not None
+    return has_word(prose, last)
 
 
 def lead_sentence(blocks: Sequence[Mapping[str, Any]], prose: str = "") -> str:
@@ -139,4 +142,3 @@ def lead_sentence(blocks: Sequence[Mapping[str, Any]], prose: str = "") -> str:
         return f"{lead} `{name}` {rest} [{block['n']}]."
     whose = "Its" if len(named) == 1 else f"`{name}`'s"
     return f'{lead} {whose} documentation says: "{doc}" [{block["n"]}].'
-

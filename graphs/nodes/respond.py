@@ -187,11 +187,11 @@ def graph_answer(state: QuestionState, *, deps: Deps) -> dict[str, Any]:
         }
     qual = defs[0]
     name = qual.rsplit(".", 1)[-1]
-    where = _span(graph, qual)
+    where = definition_span(graph, qual)
     lines = [f"`{name}` is defined at {where}."]
     relation = state.get("relation", "definition")
     if relation == "definition":
-        lines += [f"- also defined: {_span(graph, q)}" for q in defs[1:5]]
+        lines += [f"- also defined: {definition_span(graph, q)}" for q in defs[1:5]]
     elif relation == "callers":
         sites = graph.callers(qual)
         groups = _by_caller(sites)
@@ -260,7 +260,8 @@ def _unique_sites(sites: list[Any]) -> list[Any]:
     return out
 
 
-def _span(graph: Any, qual: str) -> str:
+def definition_span(graph: Any, qual: str) -> str:
+    """``path:start-end`` of ``qual``'s definition, cut to its first ``_HEADER_LINES`` lines."""
     n = graph.symbol(qual) or {}
     start, end = int(n.get("start_line", 1)), int(n.get("end_line", 1))
     return f"{n.get('path')}:{start}-{min(end, start + _HEADER_LINES - 1)}"

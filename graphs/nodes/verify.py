@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from langgraph.runtime import Runtime
@@ -9,6 +10,8 @@ from langgraph.types import Command
 
 from app.answer import (
     Citation,
+    SourceReader,
+    key_sentence,
     lead_sentence,
     parse_citations,
     render_no_evidence,
@@ -17,9 +20,11 @@ from app.answer import (
     verify_citation,
 )
 from app.answer import check_answer as check_citations
+from app.answer.keyline import Passage
+from app.codegraph.resolve.modules import CLASS_KINDS
 from graphs.context import QuestionContext, context_of
 from graphs.deps import Deps
-from graphs.nodes.respond import POINTERS_HEADING, cite
+from graphs.nodes.respond import POINTERS_HEADING, cite, definition_span
 from graphs.state import QuestionState
 
 
@@ -43,13 +48,48 @@ def _better(now: str, kept: str) -> str:
     return kept if kept and _cited_prose(kept) > _cited_prose(now) else now
 
 
-def _with_lead(text: str, context: list[dict[str, Any]]) -> str:
-    """``text`` with the evidence's lead sentence after its prose, before the pointer list."""
+def _reader(root: Any) -> Callable[[str], list[str]]:
+    source = SourceReader(root)
+
+    def read(path: str) -> list[str]:
+        try:
+            return source.lines(path)
+        except OSError:
+            return []
+
+    return read
+
+
+def _calls(deps: Deps) -> Callable[[Passage], list[str]]:
+    """What a quoted line calls, by the code graph: functions and methods, where defined."""
+
+    def calls(p: Passage) -> list[str]:
+        if not p.symbol:
+            return []
+        graph = deps.code_graph()
+        out: list[str] = []
+        for site in graph.callees(p.symbol):
+            node = graph.symbol(site.qualname) or {}
+            name = site.qualname.rsplit(".", 1)[-1]
+            here = (site.path, site.line) == (p.path, p.start_line) and site.resolved
+            if here and node.get("kind") not in CLASS_KINDS and f"{name}(" in p.text:
+                shown = graph.short_name(site.qualname)  # ``Store.save``, not a bare ``save``
+                out.append(f"`{shown}` ({definition_span(graph, site.qualname)})")
+        return list(dict.fromkeys(out))
+
+    return calls
+
+
+def _with_lead(text: str, question: str, context: list[dict[str, Any]], deps: Deps) -> str:
+    """``text`` with the evidence's lead and key line after its prose, before the pointer list."""
     prose, heading, pointers = text.partition(POINTERS_HEADING)
-    lead = lead_sentence(context, prose)
-    if not lead:
+    lead = cite(lead_sentence(context, prose), context)
+    said = f"{prose}\n{lead}"
+    key = key_sentence(question, context, _reader(deps.root), said, _calls(deps))
+    added = " ".join(part for part in (lead, key) if part)
+    if not added:
         return text
-    body = "\n\n".join(part for part in (prose.strip(), cite(lead, context)) if part)
+    body = "\n\n".join(part for part in (prose.strip(), added) if part)
     return f"{body}\n\n{heading}{pointers}" if heading else body
 
 
@@ -92,7 +132,8 @@ def check_answer(
         )
     cleaned = kept
     if state.get("route") != "callgraph":  # name the code the evidence holds, checked like prose
-        cleaned = _with_lead(cleaned, state.get("context", []))
+        question = state.get("standalone") or state.get("question", "")
+        cleaned = _with_lead(cleaned, question, state.get("context", []), deps)
     final = check_citations(cleaned, deps.root, indexed=indexed)
     if not final.ok:
         cleaned = strip_invalid(cleaned, final)

@@ -131,7 +131,9 @@ def test_copied_code_and_fences_are_not_kept_in_the_answer(qa):
         "It returns a hex digest of the message [1].",
     )
     out = qa.ask(STRONG)
-    assert "hmac.new" not in out["answer"] and "```" not in out["answer"]
+    quoted = "The key line in `sign` is `return hmac.new(secret, message, 'sha256').hexdigest()`"
+    assert quoted in out["answer"]  # the evidence's own line, added and cited without the model
+    assert "hmac.new" not in out["answer"].replace(quoted, "") and "```" not in out["answer"]
     assert out["answer"].startswith("It returns a hex digest of the message (auth/tokens.py:4-6).")
 
 

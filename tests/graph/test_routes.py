@@ -150,3 +150,17 @@ def test_the_default_context_applies_when_none_is_given(qa):
         {"question": "who calls save_user?"}, {"configurable": {"thread_id": "t"}}
     )
     assert out["status"] == "answered"
+
+
+def test_the_key_line_is_quoted_with_where_what_it_calls_is_defined(qa):
+    qa.llm.queue("answer", "It validates the user first [1].")
+    out = qa.ask("how does a user get saved to the store?")
+
+    assert out["status"] == "answered"
+    key = (
+        "The key line in `save_user` is `store.save(user['id'], user)` (store/users.py:22-22), "
+        "which calls `Store.save` (store/users.py:8-12)."
+    )  # the method the line calls, not store/backup.py's function of the same name
+    assert key in out["answer"]
+    assert out["answer"].index(key) < out["answer"].index("Where to look:")
+    assert_verified(qa, out)  # the quoted line and the callee's definition both re-open

@@ -1,0 +1,240 @@
+"""The evidence's key line: the one line of code, or doc sentence, that best matches the question.
+
+A small model often leaves out the very value or name a question asks for ("what is the default
+limit?") though it stands in the lines it was shown, or beyond the lines it was shown. So after
+its prose the answer quotes, without the model, the line of the evidence that shares the most
+(and the rarest) of the question's content words: ``self.max_redirects = DEFAULT_REDIRECT_LIMIT``
+for "where is the default maximum number of redirects defined?". A code line is quoted in
+backticks; a doc sentence (a comment, a docstring) in quotes. Either is cited to its own lines,
+so the checker re-opens exactly what is quoted.
+
+Candidates are every code line and every doc sentence of the best ``KEY_BLOCKS`` evidence
+blocks; a line that opens a definition, imports, or closes brackets says nothing the lead does
+not. A candidate needs ``MIN_TERMS`` of the question's words: one shared word is chance.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from app.answer.check import enclosing_headers
+from app.answer.claims import has_word, split_claims
+from app.answer.lead import COMMENT_LINE, defines
+from app.index.tokens import STOP_WORDS, code_tokens, stem
+from app.retrieval.subject import GENERIC
+
+KEY_BLOCKS = 5
+"""Lines are taken from this many of the best evidence blocks."""
+MIN_TERMS = 2
+"""A key line shares at least this many distinct content words with the question."""
+MAX_CHARS = 160
+"""A longer line is a data table or minified code, not something to quote."""
+MIN_CODE_WORDS = 3
+"""A shorter code line (``proxy_keys = [``) names a thing without saying anything of it."""
+RANK_DECAY = 0.1
+RARITY = 0.1
+MAX_CALLS = 2
+"""A quoted line's calls named after it, at most."""
+"""Each lower-ranked block's lines score this much less (a share of the score)."""
+_ASKED = frozenset({"default", "value", "values", "return", "returns", "returned", "error"})
+"""Frame words that still point at the line a question wants ("what is the default ...?")."""
+_FRAME = (GENERIC - _ASKED) | STOP_WORDS | {"not", "does", "did", "get", "gets", "new", "use"}
+_DOC_QUOTES = re.compile(r"[rRuUbB]?(\"\"\"|''')")
+_NOT_SAYING = re.compile(
+    r"^\s*(?:(?:async\s+)?(?:def|function|func|class|interface|struct|type|fn|impl)\b"
+    r"|import\b|from\s+\S+\s+import\b|package\b|export\s+default\b|@|else\b|try\b"
+    r"|[)}\]]+[;,]?\s*$|[\w$.]+,?\s*$"
+    r"|(?:(?:async|static|get|set)\s+)*(?!(?:if|for|while|switch|catch|with)\b)[\w$]+\s*\([^)]*\)\s*\{\s*$)"
+    r"|.*\bfunction\s+[\w$]+\s*\("
+)
+"""A definition's opening line (a JS method's too, and a named function passed inline), an
+import, a closing bracket or a bare name in a list."""
+_SENTENCE_END = re.compile(r"(?<=[\w)`'\"])[.!?](?=\s|$)")
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """One quotable unit of an evidence block: a code line or a doc sentence."""
+
+    path: str
+    start_line: int
+    end_line: int
+    text: str
+    kind: Literal["code", "doc"]
+    owner: str
+    """The definition whose body holds a code line (``Session.__init__``), or ""."""
+    symbol: str = ""
+    """The owner's qualified name in the index (``requests.sessions.Session.__init__``)."""
+
+
+def terms(text: str) -> set[str]:
+    """The content words of ``text``, stemmed: identifiers whole and split, frame words left out."""
+    out = set()
+    for token in code_tokens(text):
+        word = stem(token)
+        if len(token) >= 3 and token not in _FRAME and word not in _FRAME:
+            out.add(word)
+    return out
+
+
+def _shared(wanted: set[str], found: set[str]) -> set[str]:
+    """The words of ``wanted`` that ``found`` has, or has a longer or shorter form of."""
+    long = [f for f in found if len(f) >= 5]
+    return {
+        w
+        for w in wanted
+        if w in found or (len(w) >= 5 and any(f.startswith(w) or w.startswith(f) for f in long))
+    }
+
+
+def _doc_summary(path: str, lines: list[tuple[int, str]]) -> Iterator[Passage]:
+    """The first sentence of one run of doc lines ``(line number, text)``, with its lines.
+
+    Only the summary: what follows it in a docstring is detail, and the place where text
+    meant for a model ("ignore previous instructions...") is planted after an honest opening.
+    """
+    text, starts = "", []
+    for _, line in lines:
+        starts.append(len(text))
+        text += line.strip() + " "
+    stop = _SENTENCE_END.search(text)
+    end = stop.end() if stop else len(text)
+    sentence = " ".join(text[:end].split())
+    if lines and sentence and not sentence.startswith((":", "@")) and sentence.count("`") % 2 == 0:
+        last = lines[bisect_left(starts, end) - 1][0]
+        yield Passage(path, lines[0][0], last, sentence.rstrip(".!?"), "doc", "")
+
+
+def passages(block: Mapping[str, Any], source: Sequence[str]) -> Iterator[Passage]:
+    """Every code line and doc sentence of ``block``'s span of its file's lines ``source``.
+
+    The span is read from the file, not from the block's text: a chunk cut from a long
+    definition repeats the definition's header above its own lines.
+    """
+    path = str(block["path"])
+    first, last = int(block["start_line"]), int(block["end_line"])
+    doc: list[tuple[int, str]] = []
+    in_docstring, tagged = False, False
+    for number in range(first, min(last, len(source)) + 1):
+        line = source[number - 1]
+        quotes = len(_DOC_QUOTES.findall(line))
+        comment = COMMENT_LINE.match(line) if not in_docstring else None
+        opens_doc = quotes % 2 or (quotes == 2 and not line.strip().startswith(("return", "raise")))
+        if in_docstring or opens_doc:
+            doc.append((number, _DOC_QUOTES.sub("", line)))
+            in_docstring = in_docstring != bool(quotes % 2)
+            continue
+        if comment:
+            if comment[1].startswith("@"):  # JSDoc tags end the prose of a doc comment
+                yield from _doc_summary(path, doc)
+                doc, tagged = [], True
+            elif not tagged and (doc or comment[1]):
+                doc.append((number, comment[1]))
+            continue
+        tagged = False
+        if doc:
+            yield from _doc_summary(path, doc)
+            doc = []
+        bare = line.strip()
+        if _NOT_SAYING.match(line) or len(bare) > MAX_CHARS or "`" in bare:
+            continue
+        if len(re.findall(r"\w+", bare)) < MIN_CODE_WORDS:  # ``proxy_keys = [``
+            continue
+        yield Passage(path, number, number, bare, "code", "")
+    if doc:
+        yield from _doc_summary(path, doc)
+
+
+def _owner(block: Mapping[str, Any], p: Passage, source: Sequence[str]) -> str:
+    """The block's definition when the code line ``p`` stands in its body, else ""."""
+    name = defines(block)
+    last = name.rsplit(".", 1)[-1]
+    if not name or p.kind != "code":
+        return ""
+    headers = enclosing_headers(list(source), p.start_line, p.end_line)
+    said = any(has_word(h, last) for h in headers)
+    return name if said else ""
+
+
+Read = Callable[[str], Sequence[str]]
+"""The lines of a repository file by its relative path (empty when it cannot be read)."""
+
+
+def key_passage(question: str, blocks: Sequence[Mapping[str, Any]], read: Read) -> Passage | None:
+    """The passage of the best ``KEY_BLOCKS`` blocks that shares most with ``question``.
+
+    A passage scores the number of question words it shares, plus a little for their rarity
+    among the candidates (``log(1 + n / df)``, a tie-break); a lower-ranked block's passages
+    score less. A code line wins over any doc sentence: a doc sentence is quoted only when no
+    code line shares ``MIN_TERMS`` words.
+    """
+    wanted = terms(question)
+    if len(wanted) < MIN_TERMS:
+        return None
+    found = []
+    for rank, block in enumerate(blocks[:KEY_BLOCKS]):
+        source = read(str(block["path"]))
+        for p in passages(block, source):
+            found.append((rank, block, p, _shared(wanted, terms(p.text))))
+    df: dict[str, int] = {}
+    for *_, shared in found:
+        for word in shared:
+            df[word] = df.get(word, 0) + 1
+    best: dict[str, tuple[float, Passage, Mapping[str, Any]]] = {}
+    for rank, block, p, shared in found:
+        if len(shared) < MIN_TERMS:
+            continue
+        rarity = sum(math.log(1 + len(found) / df[w]) for w in shared)
+        score = (len(shared) + RARITY * rarity) * (1 - RANK_DECAY * rank)
+        if p.kind not in best or score > best[p.kind][0]:
+            best[p.kind] = (score, p, block)
+    pick = best.get("code") or best.get("doc")  # code holds the values; docs say it in words
+    if pick is None:
+        return None
+    _, p, block = pick
+    owner = _owner(block, p, read(p.path))
+    return replace(p, owner=owner, symbol=str(block.get("symbol") or "") if owner else "")
+
+
+def _names(text: str) -> list[str]:
+    return [t for t in re.findall(r"[A-Za-z_$][\w$]{3,}", text) if not t.islower()]
+
+
+Calls = Callable[[Passage], Sequence[str]]
+"""The definitions a code line calls, each as ``name (path:start-end)``."""
+
+
+def key_sentence(
+    question: str,
+    blocks: Sequence[Mapping[str, Any]],
+    read: Read,
+    said: str = "",
+    calls: Calls | None = None,
+) -> str:
+    """A sentence quoting the key passage with its own citation, or "".
+
+    ``said`` is the answer so far: a passage it already quotes, or a code line whose every
+    name it already states, is not quoted again. ``calls`` names what a quoted code line calls
+    (``self.headers = default_headers()`` -> where ``default_headers`` is defined): the value
+    a line sets is often made one call away.
+    """
+    p = key_passage(question, blocks, read)
+    if p is None or p.text in said:
+        return ""
+    names = _names(p.text)
+    if p.kind == "code" and names and all(has_word(said, n) for n in names):
+        return ""
+    where = f"({p.path}:{p.start_line}-{p.end_line})"
+    if p.kind == "doc":
+        sentence = f'The documentation in {p.path} says: "{p.text}" {where}.'
+    else:
+        owner = f" in `{p.owner}`" if p.owner else ""
+        called = list(calls(p))[:MAX_CALLS] if calls else []
+        follow = f", which calls {' and '.join(called)}" if called else ""
+        sentence = f"The key line{owner} is `{p.text}` {where}{follow}."
+    return sentence if len(split_claims(sentence)) == 1 else ""  # a quote read as two: skip
