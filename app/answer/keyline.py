@@ -2,15 +2,18 @@
 
 A small model often leaves out the very value or name a question asks for ("what is the default
 limit?") though it stands in the lines it was shown, or beyond the lines it was shown. So after
-its prose the answer quotes, without the model, the line of the evidence that shares the most
-(and the rarest) of the question's content words: ``self.max_redirects = DEFAULT_REDIRECT_LIMIT``
-for "where is the default maximum number of redirects defined?". A code line is quoted in
-backticks; a doc sentence (a comment, a docstring) in quotes. Either is cited to its own lines,
-so the checker re-opens exactly what is quoted.
+its prose the answer quotes, without the model, the line of the evidence that shares the most of
+the question's content words: ``self.max_redirects = DEFAULT_REDIRECT_LIMIT`` for "where is the
+default maximum number of redirects defined?". A code line is quoted in backticks, with the
+functions it calls and where they are defined (the caller supplies them from the code graph);
+when no code line qualifies, a doc comment's or docstring's first sentence is quoted instead.
+Either is cited to its own lines, so the checker re-opens exactly what is quoted.
 
-Candidates are every code line and every doc sentence of the best ``KEY_BLOCKS`` evidence
-blocks; a line that opens a definition, imports, or closes brackets says nothing the lead does
-not. A candidate needs ``MIN_TERMS`` of the question's words: one shared word is chance.
+Candidates are the code lines and doc summaries of the best ``KEY_BLOCKS`` evidence blocks, read
+from the files (a chunk cut from a long definition repeats its header above its own lines); a
+line that opens a definition, imports, or closes brackets says nothing the lead does not. A
+candidate needs ``MIN_TERMS`` of the question's words: one shared word is chance. On the answer
+benchmark (qwen-0.5b, one run each) this took the default model from 29/42 to 35/42 correct.
 """
 
 from __future__ import annotations
@@ -37,10 +40,11 @@ MAX_CHARS = 160
 MIN_CODE_WORDS = 3
 """A shorter code line (``proxy_keys = [``) names a thing without saying anything of it."""
 RANK_DECAY = 0.1
+"""Each lower-ranked block's lines score this much less (a share of the score)."""
 RARITY = 0.1
+"""Weight of the shared words' rarity among the candidates: a tie-break between equal counts."""
 MAX_CALLS = 2
 """A quoted line's calls named after it, at most."""
-"""Each lower-ranked block's lines score this much less (a share of the score)."""
 _ASKED = frozenset({"default", "value", "values", "return", "returns", "returned", "error"})
 """Frame words that still point at the line a question wants ("what is the default ...?")."""
 _FRAME = (GENERIC - _ASKED) | STOP_WORDS | {"not", "does", "did", "get", "gets", "new", "use"}
@@ -130,10 +134,10 @@ def passages(block: Mapping[str, Any], source: Sequence[str]) -> Iterator[Passag
             in_docstring = in_docstring != bool(quotes % 2)
             continue
         if comment:
-            if comment[1].startswith("@"):  # JSDoc tags end the prose of a doc comment
-                yield from _doc_summary(path, doc)
+            if comment[1].startswith("@") or (doc and not comment[1]):  # a tag, a blank line:
+                yield from _doc_summary(path, doc)  # the summary paragraph is over
                 doc, tagged = [], True
-            elif not tagged and (doc or comment[1]):
+            elif not tagged and comment[1]:
                 doc.append((number, comment[1]))
             continue
         tagged = False
