@@ -5,6 +5,7 @@ Usage: python bench/answer_drafts.py --repo PATH --llm qwen-0.5b --out drafts.js
 Each record holds the question, the numbered evidence blocks the answer node showed (path,
 lines, symbol, text), the prompt and the model's reply before any post-processing, and the
 answer the user got. The tests' fixtures under ``tests/fixtures/drafts/`` come from this script
+(``drafts/system_prompt/`` holds those recorded with today's answer prompt)
 (real outputs of SmolLM2-135M, Qwen2.5-Coder-0.5B and 1.5B), so the citation attacher is tested
 on what the models really write, not on hand-made strings only.
 """
@@ -36,10 +37,15 @@ def record_drafts(repo: Path, llm: str, questions: list[str]) -> list[dict[str, 
         calls.append({"context": [dict(c) for c in context]})
         return real_blocks(context, lines)
 
-    def ask(deps: Any, prompt: str, **kw: Any) -> str | None:
+    def ask(deps: Any, prompt: Any, **kw: Any) -> str | None:
         reply = real_ask(deps, prompt, **kw)
         if calls and "reply" not in calls[-1]:
-            calls[-1] |= {"prompt": prompt, "reply": reply}
+            shown = (
+                prompt
+                if isinstance(prompt, str)
+                else [{"role": m.type, "content": m.content} for m in prompt]
+            )  # the answer prompt is a message list: system rules, an example, the evidence
+            calls[-1] |= {"prompt": shown, "reply": reply}
         return reply
 
     respond._blocks, respond.ask_text = blocks, ask  # type: ignore[assignment]

@@ -3,7 +3,9 @@
 The fixtures under ``tests/fixtures/drafts/`` are what SmolLM2-135M, Qwen2.5-Coder-0.5B and
 Qwen2.5-Coder-1.5B really wrote for four questions on ``tests/fixtures/shop`` (recorded with
 ``bench/answer_drafts.py``): the evidence each was shown and its raw reply. The replay runs the
-answer node's post-processing and the checker on them, as the question graph does.
+answer node's post-processing and the checker on them, as the question graph does. The files
+directly under ``drafts/`` were written for the old single-message prompt; those under
+``drafts/system_prompt/`` for today's (system rules, a worked example, then the evidence).
 """
 
 from __future__ import annotations
@@ -91,8 +93,8 @@ def replay(record: dict[str, Any], root: Path) -> str:
     return strip_invalid(text, check) if not check.ok else text
 
 
-def drafts(model: str) -> dict[str, dict[str, Any]]:
-    records = json.loads((FIXTURES / "drafts" / f"{model}.json").read_text())
+def drafts(model: str, prompt: str = "") -> dict[str, dict[str, Any]]:
+    records = json.loads((FIXTURES / "drafts" / prompt / f"{model}.json").read_text())
     return {r["question"]: r for r in records}
 
 
@@ -103,9 +105,10 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.mark.parametrize("prompt", ["", "system_prompt"])
 @pytest.mark.parametrize("model", ["smollm2", "qwen-0.5b", "qwen-1.5b"])
-def test_every_kept_claim_verifies(shop, model):
-    for question, record in drafts(model).items():
+def test_every_kept_claim_verifies(shop, model, prompt):
+    for question, record in drafts(model, prompt).items():
         final = replay(record, shop)
         check = check_answer(final, shop)
         assert check.ok, (question, final, check.to_json())
@@ -139,6 +142,24 @@ def test_qwen_15b_unmarked_answers_get_citations(shop):
     ), voucher
     timeout = replay(got["What happens when the payment gateway times out?"], shop)
     assert any("`charge`" in s for s in sentences_citing(timeout, "shop/payments.py")), timeout
+
+
+def test_a_value_copied_from_the_worked_example_is_stripped(shop):
+    """The prompt's example answers the same VAT question over other code, with 0.2 as the rate
+    for unknown countries; qwen-0.5b copied it, and the shop's code says 0.0."""
+    record = drafts("qwen-0.5b", "system_prompt")["How is VAT added to an order total?"]
+    assert "0.2 when the country is unknown" in record["drafts"][0]["reply"]
+    assert "0.2" not in replay(record, shop)
+
+
+def test_today_s_prompt_keeps_the_15b_explanation_of_a_timeout_with_its_citations(shop):
+    got = drafts("qwen-1.5b", "system_prompt")
+    timeout = replay(got["What happens when the payment gateway times out?"], shop)
+    kept = sentences_citing(timeout, "shop/payments.py")
+    assert any("`charge` retries once" in s for s in kept), timeout
+    assert any("`PaymentError`" in s for s in kept), timeout
+    receipt = replay(got["How does checkout record a receipt?"], shop)
+    assert any("`receipts` list" in s for s in sentences_citing(receipt, "shop/checkout.py"))
 
 
 def test_smollm2_inventions_are_stripped(shop):
