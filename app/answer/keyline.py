@@ -26,8 +26,10 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from app.answer.check import enclosing_headers
+from app.answer.citations import iter_citation_matches
 from app.answer.claims import has_word, split_claims
-from app.answer.lead import COMMENT_LINE, defines
+from app.answer.lead import comment_text, defines
+from app.index.languages import CODE_LANGUAGES, language_for
 from app.index.tokens import STOP_WORDS, code_tokens, stem
 from app.retrieval.subject import GENERIC
 
@@ -48,7 +50,12 @@ MAX_CALLS = 2
 _ASKED = frozenset({"default", "value", "values", "return", "returns", "returned", "error"})
 """Frame words that still point at the line a question wants ("what is the default ...?")."""
 _FRAME = (GENERIC - _ASKED) | STOP_WORDS | {"not", "does", "did", "get", "gets", "new", "use"}
-_DOC_QUOTES = re.compile(r"[rRuUbB]?(\"\"\"|''')")
+_DOC_QUOTES = re.compile(r"(?:(?<!\w)[rRuUbBfF]{1,2})?(\"\"\"|''')")
+_OPEN_TICK = re.compile(r"(?:^|[=(,:+?]|\breturn)\s*`")
+"""A backtick that opens a multi-line string (after ``=``, ``(``, ``:``, ``return`` ...), not
+one inside a regular expression (``/^[a-z^`|~]+$/``)."""
+_TRAILING_COMMENT = re.compile(r"\s(?:#|//)\s")
+"""A comment after code (``x = 1  # note``): not quoted, it may say anything."""
 _NOT_SAYING = re.compile(
     r"^\s*(?:(?:async\s+)?(?:def|function|func|class|interface|struct|type|fn|impl)\b"
     r"|import\b|from\s+\S+\s+import\b|package\b|export\s+default\b|@|else\b|try\b"
@@ -114,44 +121,88 @@ def _doc_summary(path: str, lines: list[tuple[int, str]]) -> Iterator[Passage]:
         yield Passage(path, lines[0][0], last, sentence.rstrip(".!?"), "doc", "")
 
 
+def _scan(path: str, source: Sequence[str]) -> Iterator[tuple[int, str, str]]:
+    """Each line of a file as ``(number, kind, text)``: ``code``, ``doc``, ``break``, ``skip``.
+
+    The state is followed from the file's first line, so a block that starts inside a
+    docstring, a ``/* */`` comment or a multi-line string knows it. ``doc`` lines carry a doc
+    comment's or docstring's text; ``break`` ends a doc paragraph (a blank line in it, a JSDoc
+    ``@tag``); ``skip`` is anything never quoted (the inside of a string, an over-long line).
+    """
+    python = language_for(path) == "python"
+    in_doc = in_string = in_block = in_tick = False
+    for number, line in enumerate(source, start=1):
+        bare = line.strip()
+        quotes = len(_DOC_QUOTES.findall(line)) if python else 0
+        if in_doc or in_string:
+            kind = ("break" if not bare else "doc") if in_doc else "skip"
+            if quotes % 2:
+                in_doc = in_string = False
+            yield number, kind, _DOC_QUOTES.sub("", bare)
+            continue
+        if python and quotes:
+            opens = _DOC_QUOTES.match(bare) is not None  # a docstring, not a string in code
+            in_doc, in_string = (quotes % 2 == 1) and opens, (quotes % 2 == 1) and not opens
+            yield number, ("doc" if opens else "skip"), _DOC_QUOTES.sub("", bare)
+            continue
+        odd = line.count("`") % 2 == 1
+        if not python and (in_tick or (odd and _OPEN_TICK.search(line))):  # a template literal,
+            in_tick = in_tick != odd  # a Go raw string: its lines are text, not code
+            yield number, "skip", bare
+            continue
+        if in_block:
+            in_block = "*/" not in line
+            text = comment_text(line) if len(line) <= MAX_CHARS else None
+            text = text if text is not None else bare.removesuffix("*/").strip()
+            yield number, ("break" if text.startswith("@") or not text else "doc"), text
+            continue
+        text = comment_text(line) if len(line) <= MAX_CHARS else None
+        if text is not None:
+            in_block = not python and bare.startswith("/*") and "*/" not in bare
+            yield number, ("break" if text.startswith("@") or not text else "doc"), text
+            continue
+        yield number, ("skip" if len(bare) > MAX_CHARS else "code"), bare
+
+
 def passages(block: Mapping[str, Any], source: Sequence[str]) -> Iterator[Passage]:
-    """Every code line and doc sentence of ``block``'s span of its file's lines ``source``.
+    """Every code line and doc summary of ``block``'s span of its file's lines ``source``.
 
     The span is read from the file, not from the block's text: a chunk cut from a long
-    definition repeats the definition's header above its own lines.
+    definition repeats the definition's header above its own lines. Only code files are
+    quoted from (a README's prose is not a line of code), and nothing that looks like a
+    citation (``a.py:3-9`` in a string would be taken for one and cut out of the quote).
     """
     path = str(block["path"])
     first, last = int(block["start_line"]), int(block["end_line"])
+    if language_for(path) not in CODE_LANGUAGES:
+        return
     doc: list[tuple[int, str]] = []
-    in_docstring, tagged = False, False
-    for number in range(first, min(last, len(source)) + 1):
-        line = source[number - 1]
-        quotes = len(_DOC_QUOTES.findall(line))
-        comment = COMMENT_LINE.match(line) if not in_docstring else None
-        opens_doc = quotes % 2 or (quotes == 2 and not line.strip().startswith(("return", "raise")))
-        if in_docstring or opens_doc:
-            doc.append((number, _DOC_QUOTES.sub("", line)))
-            in_docstring = in_docstring != bool(quotes % 2)
+    done = False  # the doc paragraph's summary was taken: the rest of it is detail
+    found: list[Passage] = []
+    for number, kind, text in _scan(path, source[: max(last, 0)]):
+        if kind in ("doc", "break"):
+            if kind == "break" and doc:
+                found.extend(_doc_summary(path, doc))
+                doc, done = [], True
+            elif kind == "doc" and not done and (doc or text):
+                doc.append((number, text))
             continue
-        if comment:
-            if comment[1].startswith("@") or (doc and not comment[1]):  # a tag, a blank line:
-                yield from _doc_summary(path, doc)  # the summary paragraph is over
-                doc, tagged = [], True
-            elif not tagged and comment[1]:
-                doc.append((number, comment[1]))
-            continue
-        tagged = False
         if doc:
-            yield from _doc_summary(path, doc)
-            doc = []
-        bare = line.strip()
-        if _NOT_SAYING.match(line) or len(bare) > MAX_CHARS or "`" in bare:
-            continue
-        if len(re.findall(r"\w+", bare)) < MIN_CODE_WORDS:  # ``proxy_keys = [``
-            continue
-        yield Passage(path, number, number, bare, "code", "")
-    if doc:
-        yield from _doc_summary(path, doc)
+            found.extend(_doc_summary(path, doc))
+        doc, done = [], False
+        if kind == "code" and number >= first and _quotable(text):
+            found.append(Passage(path, number, number, text, "code", ""))
+    found.extend(_doc_summary(path, doc))
+    for p in found:
+        if p.start_line >= first and not any(iter_citation_matches(p.text)):
+            yield p
+
+
+def _quotable(line: str) -> bool:
+    """Whether a code line says something and can be quoted whole in backticks."""
+    if _NOT_SAYING.match(line) or "`" in line or _TRAILING_COMMENT.search(line):
+        return False
+    return len(re.findall(r"\w+", line)) >= MIN_CODE_WORDS  # not ``proxy_keys = [``
 
 
 def _owner(block: Mapping[str, Any], p: Passage, source: Sequence[str]) -> str:

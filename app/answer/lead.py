@@ -21,8 +21,20 @@ LEAD_BLOCKS = 3
 MIN_DOC_WORDS = 4
 """A shorter doc sentence ("Receives a Response") says nothing the name does not."""
 MAX_DOC_WORDS = 40
-COMMENT_LINE = re.compile(r"^\s*(?://+|/\*+|\*+(?!/)|#+(?![!\[]))\s?(.*?)\s*(?:\*+/)?\s*$")
-"""A comment line (``//``, ``/*``, `` *``, ``#``); group 1 is its text."""
+_COMMENT_LINE = re.compile(r"^\s*(?://+|/\*+|\*+(?!/)|#+(?![!\[]))\s?(.*)$")
+_COMMENT_END = re.compile(r"\s*\*+/\s*$")
+
+
+def comment_text(line: str) -> str | None:
+    """The text of a comment line (``//``, ``/*``, `` *``, ``#``), or None for another line.
+
+    Linear in the line's length: a lazy group before optional trailing spaces took cubic time
+    on a comment with a long run of spaces inside.
+    """
+    m = _COMMENT_LINE.match(line)
+    return None if m is None else _COMMENT_END.sub("", m[1]).strip()
+
+
 _DOC_OPEN = re.compile(r"^\s*[rRuUbB]?(\"\"\"|''')(.*)$")
 _ROLE = re.compile(r":[a-z]+:`~?([^`]+)`")
 _SENTENCE_END = re.compile(r"(?<=[A-Za-z0-9)`'\"])[.!?](?=\s|$)")
@@ -55,10 +67,9 @@ def _comment_doc(lines: list[str]) -> list[str]:
             if out:
                 break
             continue
-        m = COMMENT_LINE.match(line)
-        if not m:
+        body = comment_text(line)
+        if body is None:
             break
-        body = m[1].strip()
         if body.startswith("@"):  # JSDoc tags: the prose is above them
             break
         ended = not out or out[-1].endswith((".", ":", ";", ",", "!", "?"))
