@@ -24,7 +24,7 @@ Support rules, per claim:
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -95,7 +95,7 @@ def _names_path(name: str, path: str) -> bool:
 
 
 def enclosing_headers(
-    lines: list[str], start_line: int, end_line: int, limit: int = 400
+    lines: Sequence[str], start_line: int, end_line: int, limit: int = 400
 ) -> list[str]:
     """Return the headers of the blocks enclosing lines ``start_line``-``end_line``, inner first.
 
@@ -190,9 +190,13 @@ def check_answer(
     indexed: Collection[str] | None = None,
     require_citations: bool = True,
     max_span: int = DEFAULT_MAX_SPAN,
+    reader: SourceReader | None = None,
 ) -> AnswerCheck:
-    """Verify every citation in ``answer`` against ``root`` and every claim against its spans."""
-    reader = SourceReader(root)
+    """Verify every citation in ``answer`` against ``root`` and every claim against its spans.
+
+    ``reader`` shares files already read (and redacted) with the caller: one per answer.
+    """
+    reader = reader or SourceReader(root)
     verdicts: dict[tuple[str, int, int], Verdict] = {}
     valid: list[Citation] = []
     invalid: list[tuple[Citation, str]] = []

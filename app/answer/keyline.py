@@ -164,13 +164,21 @@ def _scan(path: str, source: Sequence[str]) -> Iterator[tuple[int, str, str]]:
         yield number, ("skip" if len(bare) > MAX_CHARS else "code"), bare
 
 
-def passages(block: Mapping[str, Any], source: Sequence[str]) -> Iterator[Passage]:
+Scanned = Sequence[tuple[int, str, str]]
+"""A file's lines as :func:`_scan` classifies them."""
+
+
+def passages(
+    block: Mapping[str, Any], source: Sequence[str], scanned: Scanned | None = None
+) -> Iterator[Passage]:
     """Every code line and doc summary of ``block``'s span of its file's lines ``source``.
 
     The span is read from the file, not from the block's text: a chunk cut from a long
     definition repeats the definition's header above its own lines. Only code files are
     quoted from (a README's prose is not a line of code), and nothing that looks like a
     citation (``a.py:3-9`` in a string would be taken for one and cut out of the quote).
+    ``scanned`` is the file's :func:`_scan` when the caller already has it (several blocks of
+    one file are scanned once).
     """
     path = str(block["path"])
     first, last = int(block["start_line"]), int(block["end_line"])
@@ -179,7 +187,8 @@ def passages(block: Mapping[str, Any], source: Sequence[str]) -> Iterator[Passag
     doc: list[tuple[int, str]] = []
     done = False  # the doc paragraph's summary was taken: the rest of it is detail
     found: list[Passage] = []
-    for number, kind, text in _scan(path, source[: max(last, 0)]):
+    lines = scanned if scanned is not None else list(_scan(path, source))
+    for number, kind, text in lines[: max(last, 0)]:
         if kind in ("doc", "break"):
             if kind == "break" and doc:
                 found.extend(_doc_summary(path, doc))
@@ -211,7 +220,7 @@ def _owner(block: Mapping[str, Any], p: Passage, source: Sequence[str]) -> str:
     last = name.rsplit(".", 1)[-1]
     if not name or p.kind != "code":
         return ""
-    headers = enclosing_headers(list(source), p.start_line, p.end_line)
+    headers = enclosing_headers(source, p.start_line, p.end_line)
     said = any(has_word(h, last) for h in headers)
     return name if said else ""
 
@@ -232,9 +241,13 @@ def key_passage(question: str, blocks: Sequence[Mapping[str, Any]], read: Read) 
     if len(wanted) < MIN_TERMS:
         return None
     found = []
+    scans: dict[str, Scanned] = {}
     for rank, block in enumerate(blocks[:KEY_BLOCKS]):
-        source = read(str(block["path"]))
-        for p in passages(block, source):
+        path = str(block["path"])
+        source = read(path)
+        if path not in scans:
+            scans[path] = list(_scan(path, source))
+        for p in passages(block, source, scans[path]):
             found.append((rank, block, p, _shared(wanted, terms(p.text))))
     df: dict[str, int] = {}
     for *_, shared in found:

@@ -22,7 +22,6 @@ MIN_DOC_WORDS = 4
 """A shorter doc sentence ("Receives a Response") says nothing the name does not."""
 MAX_DOC_WORDS = 40
 _COMMENT_LINE = re.compile(r"^\s*(?://+|/\*+|\*+(?!/)|#+(?![!\[]))\s?(.*)$")
-_COMMENT_END = re.compile(r"\s*\*+/\s*$")
 
 
 def comment_text(line: str) -> str | None:
@@ -32,7 +31,10 @@ def comment_text(line: str) -> str | None:
     on a comment with a long run of spaces inside.
     """
     m = _COMMENT_LINE.match(line)
-    return None if m is None else _COMMENT_END.sub("", m[1]).strip()
+    if m is None:
+        return None
+    text = m[1].rstrip()
+    return (text[:-2].rstrip("*") if text.endswith("*/") else text).strip()
 
 
 _DOC_OPEN = re.compile(r"^\s*[rRuUbB]?(\"\"\"|''')(.*)$")

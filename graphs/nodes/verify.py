@@ -48,9 +48,7 @@ def _better(now: str, kept: str) -> str:
     return kept if kept and _cited_prose(kept) > _cited_prose(now) else now
 
 
-def _reader(root: Any) -> Callable[[str], list[str]]:
-    source = SourceReader(root)
-
+def _reader(source: SourceReader) -> Callable[[str], list[str]]:
     def read(path: str) -> list[str]:
         try:
             return source.lines(path)
@@ -80,12 +78,14 @@ def _calls(deps: Deps) -> Callable[[Passage], list[str]]:
     return calls
 
 
-def _with_lead(text: str, question: str, context: list[dict[str, Any]], deps: Deps) -> str:
+def _with_lead(
+    text: str, question: str, context: list[dict[str, Any]], deps: Deps, reader: SourceReader
+) -> str:
     """``text`` with the evidence's lead and key line after its prose, before the pointer list."""
     prose, heading, pointers = text.partition(POINTERS_HEADING)
     lead = cite(lead_sentence(context, prose), context)
     said = f"{prose}\n{lead}"
-    key = key_sentence(question, context, _reader(deps.root), said, _calls(deps))
+    key = key_sentence(question, context, _reader(reader), said, _calls(deps))
     added = " ".join(part for part in (lead, key) if part)
     if not added:
         return text
@@ -105,7 +105,8 @@ def check_answer(
         unchecked = {"citations": _spans(parse_citations(text)), "trace": ["check_answer:off"]}
         return Command(goto="finish", update=unchecked)
     indexed = deps.indexed()
-    check = check_citations(text, deps.root, indexed=indexed)
+    reader = SourceReader(deps.root)  # every check of this node, and the key line, share reads
+    check = check_citations(text, deps.root, indexed=indexed, reader=reader)
     rejected = [
         {"path": c.path, "start_line": c.start_line, "end_line": c.end_line, "reason": why}
         for c, why in check.invalid
@@ -133,11 +134,11 @@ def check_answer(
     cleaned = kept
     if state.get("route") != "callgraph":  # name the code the evidence holds, checked like prose
         question = state.get("standalone") or state.get("question", "")
-        cleaned = _with_lead(cleaned, question, state.get("context", []), deps)
-    final = check_citations(cleaned, deps.root, indexed=indexed)
+        cleaned = _with_lead(cleaned, question, state.get("context", []), deps, reader)
+    final = check_citations(cleaned, deps.root, indexed=indexed, reader=reader)
     if not final.ok:
         cleaned = strip_invalid(cleaned, final)
-        final = check_citations(cleaned, deps.root, indexed=indexed)
+        final = check_citations(cleaned, deps.root, indexed=indexed, reader=reader)
     update: dict[str, Any] = {"rejected": rejected, "trace": ["check_answer"]}
     if not final.valid:
         hits = state.get("hits", []) or [

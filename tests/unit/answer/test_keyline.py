@@ -8,6 +8,7 @@ import pytest
 
 from app.answer import check_answer
 from app.answer.keyline import key_passage, key_sentence, passages, terms
+from app.answer.lead import comment_text
 
 SESSIONS = '''class Session:
     def __init__(self):
@@ -208,6 +209,9 @@ def test_a_comment_line_with_a_long_run_of_spaces_is_read_in_linear_time(tmp_pat
     source = write(tmp_path, "a.py", "# x" + " " * 5000 + "y\nvalue = compute_default(x, y)\n")
     texts = [p.text for p in passages(block("a.py", 1, 2, ""), source)]
     assert texts == ["value = compute_default(x, y)"]  # took minutes with the old pattern
+    assert comment_text("# x" + " " * 5000 + "y  */") == "x" + " " * 5000 + "y"
+    assert comment_text(" * Add a new interceptor **/") == "Add a new interceptor"
+    assert comment_text("value = 1") is None
 
 
 def test_closing_quotes_keep_the_last_letter_of_a_one_line_docstring(tmp_path):
